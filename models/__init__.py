@@ -1,0 +1,1 @@
+# Odoo models of the addon; one file per model (see STYLE.md).

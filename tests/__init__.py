@@ -1,0 +1,1 @@
+from . import test_groups, test_i18n
