@@ -11,6 +11,17 @@
     "depends": ["crm", "base_automation", "mail"],
     "data": [
         "security/kam_security.xml",
+        "security/ir.model.access.csv",
+        "security/kam_rules.xml",
+        "data/kam_buying_role_data.xml",
+        "data/kam_gate_automation_data.xml",
         "views/kam_menus.xml",
+        "views/kam_milestone_views.xml",
+        "views/kam_lead_milestone_views.xml",
+        "views/kam_buying_role_views.xml",
+        "views/kam_stakeholder_views.xml",
+        "views/crm_stage_views.xml",
+        "views/crm_lead_views.xml",
+        "wizards/kam_stage_override_views.xml",
     ],
 }

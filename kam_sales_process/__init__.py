@@ -6,6 +6,6 @@ records.  That keeps the rules readable, reusable and testable without a
 database.
 """
 
-from .gates import first_stage, stages_to_clear
+from .gates import first_stage, refusal_lines, stages_to_clear
 
-__all__ = ["first_stage", "stages_to_clear"]
+__all__ = ["first_stage", "refusal_lines", "stages_to_clear"]

@@ -1,1 +1,11 @@
-# Odoo models of the addon; one file per model (see STYLE.md).
+from . import (
+    base_automation,
+    crm_lead,
+    crm_stage,
+    ir_actions_server,
+    kam_buying_role,
+    kam_lead_milestone,
+    kam_milestone,
+    kam_stakeholder,
+    mail_activity,
+)

@@ -1,0 +1,48 @@
+from odoo import fields, models
+
+
+class IrActionsServer(models.Model):
+    _inherit = "ir.actions.server"
+
+    state = fields.Selection(
+        selection_add=[("kam_gate_check", "Check Stage Gates")],
+        ondelete={"kam_gate_check": "cascade"},
+    )
+
+    def _kam_get_batch_states(self):
+        """Action types that handle a whole batch of records in one run.
+
+        base.automation runs such actions once per batch instead of once per
+        record (see ``base.automation._process``).  Extension hook.
+        """
+        return {"kam_gate_check"}
+
+    def _run_action_kam_gate_check_multi(self, eval_context=None):
+        """Refuse forward stage moves of the records whose milestones are not met.
+
+        Run by the automation rule "Stage gates" (trigger: stage is set), the
+        stage the records left comes from the rule's ``old_values``.  Run any
+        other way (created records, a manual run), each record is checked as
+        if it had just been created in its stage.
+        """
+        records = eval_context.get("records") or eval_context["model"]
+        if records._name != "crm.lead" or not records:
+            return False
+        old_values = self.env.context.get("old_values")
+        if old_values is None:
+            from_stages = dict.fromkeys(records.ids)
+        else:
+            from_stages = {
+                lead_id: values["stage_id"] for lead_id, values in old_values.items() if "stage_id" in values
+            }
+        records._kam_check_gates(from_stages)
+        return False
+
+    def run(self):
+        collect = self.env.context.get("kam_batch_collect")
+        if collect is not None and len(self) == 1 and self.state in self._kam_get_batch_states():
+            # Called by base.automation._process for one record: only note it.
+            collect.setdefault("ids", []).extend(self.env.context.get("active_ids") or [])
+            collect.setdefault("env", self.env)
+            return False
+        return super().run()

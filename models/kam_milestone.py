@@ -1,0 +1,145 @@
+from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
+from odoo.tools.safe_eval import safe_eval
+
+KINDS = [
+    ("check", "Checklist item"),
+    ("condition", "Condition"),
+    ("roles", "Buying-role coverage"),
+    ("activity", "Activity done"),
+]
+
+
+class KamMilestone(models.Model):
+    _name = "kam.milestone"
+    _description = "Stage Milestone"
+    _order = "stage_id, sequence, id"
+
+    name = fields.Char(required=True, translate=True, help="What must have happened at the customer.")
+    stage_id = fields.Many2one(
+        "crm.stage",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        help="A deal may not leave this stage forward until the milestone is met.",
+    )
+    stage_sequence = fields.Integer(related="stage_id.sequence", string="Stage Sequence")
+    sequence = fields.Integer(default=10)
+    kind = fields.Selection(
+        KINDS,
+        required=True,
+        default="check",
+        help="Checklist item: confirmed by a person. Condition: the deal's own data matches a domain. "
+        "Buying-role coverage: the given roles are identified on the deal (and contacted). "
+        "Activity done: an activity of the given type was completed on the deal.",
+    )
+    condition_domain = fields.Char(
+        string="Condition",
+        default="[]",
+        help="The deals that meet this milestone, as a domain on opportunities.",
+    )
+    role_ids = fields.Many2many("kam.buying.role", string="Roles", help="Roles that must be identified on the deal.")
+    require_contacted = fields.Boolean(
+        string="Contacted", help="Each of the roles must also have been met or contacted."
+    )
+    activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        ondelete="restrict",
+        help="An activity of this type must have been marked done on the deal.",
+    )
+    evidence_required = fields.Boolean(help="Ticking the item needs a note or a file as evidence.")
+    guidance = fields.Html(translate=True, help="How to reach this milestone, shown to the salesperson.")
+    team_ids = fields.Many2many(
+        "crm.team",
+        relation="kam_milestone_crm_team_rel",
+        column1="milestone_id",
+        column2="team_id",
+        string="Sales Teams",
+        help="Teams whose deals this milestone applies to; empty means every team using the stage.",
+    )
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        default=lambda self: self.env.company,
+        index=True,
+        help="Only deals of this company are gated; empty means every company.",
+    )
+
+    @api.constrains("kind", "condition_domain", "role_ids", "activity_type_id")
+    def _check_kind_settings(self):
+        Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
+        for milestone in self:
+            if milestone.kind == "condition":
+                try:
+                    domain = safe_eval(milestone.condition_domain or "[]")
+                    Lead._search(domain)  # refuses unknown fields and malformed terms
+                except Exception as exc:
+                    raise ValidationError(
+                        self.env._(
+                            "The condition of milestone %(milestone)s is not a valid domain on opportunities: "
+                            "%(error)s",
+                            milestone=milestone.name,
+                            error=exc,
+                        )
+                    ) from exc
+            elif milestone.kind == "roles" and not milestone.role_ids:
+                raise ValidationError(
+                    self.env._("Milestone %(milestone)s needs at least one buying role.", milestone=milestone.name)
+                )
+            elif milestone.kind == "activity" and not milestone.activity_type_id:
+                raise ValidationError(
+                    self.env._("Milestone %(milestone)s needs an activity type.", milestone=milestone.name)
+                )
+
+    def _get_domain(self):
+        """The condition as a domain list (condition milestones)."""
+        self.ensure_one()
+        return safe_eval(self.condition_domain or "[]")
+
+    def _applies_to(self, lead):
+        """Whether this milestone gates ``lead`` (team and company scoping)."""
+        self.ensure_one()
+        return (not self.team_ids or lead.team_id in self.team_ids) and (
+            not self.company_id or self.company_id == lead.company_id
+        )
+
+    @api.model
+    @tools.ormcache()
+    def _get_active_ids(self):
+        """Ids of the active milestones of every company (cached: the gate's hot path)."""
+        return tuple(self.sudo().with_context(active_test=True)._search([("active", "=", True)]))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        milestones = super().create(vals_list)
+        self.env.registry.clear_cache()
+        milestones._get_candidate_leads()._kam_sync_milestones()
+        return milestones
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    def write(self, vals):
+        scoping = {"stage_id", "team_ids", "company_id", "active"}
+        before = self._get_candidate_leads() if scoping & vals.keys() else self.env["crm.lead"]
+        result = super().write(vals)
+        if "active" in vals:
+            self.env.registry.clear_cache()
+        if scoping & vals.keys():
+            (before | self._get_candidate_leads())._kam_sync_milestones()
+        elif {"kind", "condition_domain", "role_ids", "require_contacted", "activity_type_id"} & vals.keys():
+            self.env["kam.lead.milestone"].sudo().search([("milestone_id", "in", self.ids)])._refresh_states()
+        return result
+
+    def _get_candidate_leads(self):
+        """Open deals whose pipeline contains the stages of these milestones."""
+        stages = self.stage_id
+        if not stages:
+            return self.env["crm.lead"]
+        shared = stages.filtered(lambda s: not s.team_id)
+        domain = [("active", "=", True)]
+        if not shared:
+            domain.append(("team_id", "in", stages.team_id.ids))
+        return self.env["crm.lead"].sudo().search(domain)
