@@ -1,5 +1,7 @@
 from odoo import models
 
+from .ir_actions_server import BatchCollector
+
 
 class BaseAutomation(models.Model):
     _inherit = "base.automation"
@@ -19,12 +21,12 @@ class BaseAutomation(models.Model):
         batch_actions = actions.filtered(lambda a: a.state in actions._kam_get_batch_states())
         if not batch_actions:
             return super()._process(records, domain_post=domain_post)
-        collected = {}
+        collected = BatchCollector()
         super(BaseAutomation, self.with_context(kam_batch_collect=collected))._process(records, domain_post=domain_post)
-        ids = collected.get("ids")
+        ids = collected.ids
         if not ids:
             return None
-        run_env = collected["env"]
+        run_env = collected.env
         for action in batch_actions:
             action.with_env(run_env).with_context(
                 active_model=records._name,

@@ -1,6 +1,20 @@
 from odoo import fields, models
 
 
+class BatchCollector:
+    """Records noted for one batch run of an automation rule.
+
+    Only ever created by ``base.automation._process``; compared by identity, so
+    a context value sent by a client (JSON) can never stand in for it.
+    """
+
+    __slots__ = ("env", "ids")
+
+    def __init__(self):
+        self.ids = []
+        self.env = None
+
+
 class IrActionsServer(models.Model):
     _inherit = "ir.actions.server"
 
@@ -40,9 +54,9 @@ class IrActionsServer(models.Model):
 
     def run(self):
         collect = self.env.context.get("kam_batch_collect")
-        if collect is not None and len(self) == 1 and self.state in self._kam_get_batch_states():
+        if isinstance(collect, BatchCollector) and len(self) == 1 and self.state in self._kam_get_batch_states():
             # Called by base.automation._process for one record: only note it.
-            collect.setdefault("ids", []).extend(self.env.context.get("active_ids") or [])
-            collect.setdefault("env", self.env)
+            collect.ids.extend(self.env.context.get("active_ids") or [])
+            collect.env = collect.env or self.env
             return False
         return super().run()

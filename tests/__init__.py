@@ -1,1 +1,1 @@
-from . import test_gate_enforcement, test_groups, test_i18n
+from . import test_gate_enforcement, test_gate_milestones, test_gate_override, test_groups, test_i18n

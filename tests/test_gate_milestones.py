@@ -1,0 +1,158 @@
+"""Milestone configuration and per-deal rows: kinds, evidence, who may do what."""
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, tagged, users
+
+from .common import KamGateCase
+
+
+@tagged("post_install", "-at_install")
+class TestMilestoneConfiguration(KamGateCase):
+    def _condition(self, domain):
+        return self.env["kam.milestone"].create(
+            {"name": "Deadline set", "stage_id": self.s1.id, "kind": "condition", "condition_domain": domain}
+        )
+
+    def test_a_malformed_domain_is_refused_with_a_clear_message(self):
+        with self.assertRaises(ValidationError) as refusal:
+            self._condition("[('date_deadline', '!=', False")
+        self.assertIn("Deadline set", str(refusal.exception))
+        self.assertIn("not a valid domain", str(refusal.exception))
+
+    def test_an_unknown_field_is_refused(self):
+        with self.assertRaises(ValidationError) as refusal:
+            self._condition("[('no_such_field', '=', 1)]")
+        self.assertIn("no_such_field", str(refusal.exception))
+
+    def test_a_valid_domain_is_kept(self):
+        milestone = self._condition("[('date_deadline', '!=', False)]")
+        self.assertEqual(milestone._get_domain(), [("date_deadline", "!=", False)])
+
+    def test_roles_and_activity_kinds_need_their_settings(self):
+        with self.assertRaises(ValidationError):
+            self.env["kam.milestone"].create({"name": "Roles", "stage_id": self.s1.id, "kind": "roles"})
+        with self.assertRaises(ValidationError):
+            self.env["kam.milestone"].create({"name": "Demo", "stage_id": self.s1.id, "kind": "activity"})
+
+    def test_the_stage_form_lists_and_adds_milestones(self):
+        with Form(self.s2, view="crm.crm_stage_form") as stage_form, stage_form.kam_milestone_ids.new() as line:
+            line.name = "Site visit done"
+        self.assertIn("Site visit done", self.s2.kam_milestone_ids.mapped("name"))
+        self.assertEqual(self.s2.kam_milestone_count, 2)
+
+    @users("kam_salesman")
+    def test_salespeople_read_but_do_not_configure_milestones(self):
+        milestone = self.ms_budget.with_user(self.env.user)
+        self.assertEqual(milestone.name, "Budget known")
+        with self.assertRaises(AccessError):
+            milestone.name = "Renamed"
+        with self.assertRaises(AccessError):
+            self.env["kam.milestone"].create({"name": "Mine", "stage_id": self.s1.id})
+
+
+@tagged("post_install", "-at_install")
+class TestDealMilestones(KamGateCase):
+    def setUp(self):
+        super().setUp()
+        self.deal = self._new_deal(stage=self.s1)
+
+    def test_ticking_stamps_who_and_when(self):
+        row = self._row(self.deal, self.ms_budget).with_user(self.user_salesman)
+        row.action_done()
+        self.assertEqual(row.state, "done")
+        self.assertEqual(row.done_by_id, self.user_salesman)
+        self.assertTrue(row.done_date)
+        row.action_reset()
+        self.assertEqual(row.state, "todo")
+        self.assertFalse(row.done_by_id)
+
+    def test_evidence_is_required_where_configured(self):
+        row = self._row(self.deal, self.ms_coach).with_user(self.user_salesman)
+        with self.assertRaises(UserError) as refusal:
+            row.action_done()
+        self.assertIn("Coach found", str(refusal.exception))
+        row.attachment_ids = [
+            (0, 0, {"name": "org-chart.txt", "raw": b"CEO > CTO > plant manager", "res_model": "kam.lead.milestone"})
+        ]
+        row.action_done()
+        self.assertEqual(row.state, "done")
+
+    def test_only_checklist_items_are_ticked_by_hand(self):
+        row = self._row(self.deal, self.ms_revenue)
+        with self.assertRaises(UserError):
+            row.action_done()
+
+    def test_nobody_sets_a_state_by_editing_it(self):
+        row = self._row(self.deal, self.ms_budget).with_user(self.user_salesman)
+        with self.assertRaises(UserError):
+            row.write({"state": "done"})
+        with self.assertRaises(UserError):
+            row.with_context(kam_gate_override=True, active_test=False).write({"state": "waived"})
+        self.assertEqual(row.state, "todo")
+
+    def test_a_salesperson_may_not_waive(self):
+        row = self._row(self.deal, self.ms_budget).with_user(self.user_salesman)
+        with self.assertRaises(AccessError):
+            row.action_waive("The boss said so")
+
+    def test_a_manager_waives_with_a_reason(self):
+        row = self._row(self.deal, self.ms_budget).with_user(self.user_sales_manager)
+        with self.assertRaises(UserError):
+            row.action_waive("  ")
+        row.action_waive("Framework agreement covers the budget")
+        self.assertEqual(row.state, "waived")
+        self.assertEqual(row.waive_reason, "Framework agreement covers the budget")
+        self.assertTrue(self.deal.kam_gate_open)
+
+    def test_a_salesperson_does_not_tick_someone_elses_deal(self):
+        other = new_user = self.env["res.users"].create(
+            {
+                "name": "Other Salesman",
+                "login": "kam_other_salesman",
+                "groups_id": [(6, 0, self.env.ref("sales_team.group_sale_salesman").ids)],
+            }
+        )
+        self.deal.user_id = new_user
+        row = self._row(self.deal, self.ms_budget).with_user(self.user_salesman)
+        with self.assertRaises(AccessError):
+            row.action_done()
+        self.assertTrue(other)
+
+    def test_roles_milestone_follows_the_buying_centre(self):
+        coach = self.env.ref("kam_sales_process.role_coach")
+        decision = self.env.ref("kam_sales_process.role_decision_maker")
+        milestone = self.env["kam.milestone"].create(
+            {
+                "name": "Coach and decision maker met",
+                "stage_id": self.s1.id,
+                "kind": "roles",
+                "role_ids": [(6, 0, (coach | decision).ids)],
+                "require_contacted": True,
+            }
+        )
+        row = self._row(self.deal, milestone)
+        self.assertEqual(row.state, "todo")
+        person = self.env["res.partner"].create({"name": "Li Wei"})
+        boss = self.env["res.partner"].create({"name": "Zhang Min"})
+        stakeholders = self.env["kam.stakeholder"].create(
+            [
+                {"lead_id": self.deal.id, "partner_id": person.id, "role_ids": [(6, 0, coach.ids)]},
+                {"lead_id": self.deal.id, "partner_id": boss.id, "role_ids": [(6, 0, decision.ids)]},
+            ]
+        )
+        self.assertEqual(row.state, "todo", "identified but never contacted")
+        stakeholders.write({"last_contact_date": "2026-11-02"})
+        self.assertEqual(row.state, "done")
+        stakeholders[1].unlink()
+        self.assertEqual(row.state, "todo")
+
+    def test_activity_milestone_follows_done_activities(self):
+        meeting = self.env["mail.activity.type"].create({"name": "Product demo", "res_model": "crm.lead"})
+        milestone = self.env["kam.milestone"].create(
+            {"name": "Demo given", "stage_id": self.s1.id, "kind": "activity", "activity_type_id": meeting.id}
+        )
+        row = self._row(self.deal, milestone)
+        activity = self.deal.activity_schedule(activity_type_id=meeting.id, user_id=self.user_salesman.id)
+        self.assertEqual(row.state, "todo")
+        activity.with_user(self.user_salesman).action_feedback(feedback="Demo went well")
+        self.assertEqual(row.state, "done")

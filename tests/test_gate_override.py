@@ -1,0 +1,70 @@
+"""The manager-only, audited stage override."""
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, tagged
+
+from .common import KamGateCase
+
+
+@tagged("post_install", "-at_install")
+class TestStageOverride(KamGateCase):
+    def _wizard(self, user, deals, stage, reason="Customer's CEO committed in writing"):
+        return (
+            self.env["kam.stage.override"]
+            .with_user(user)
+            .with_context(active_model="crm.lead", active_ids=deals.ids)
+            .create({"stage_id": stage.id, "reason": reason})
+        )
+
+    def test_a_manager_forces_deals_past_unmet_gates_and_the_chatter_says_why(self):
+        deals = self._new_deal(name="Steel plant", stage=self.s1) | self._new_deal(name="Auto parts", stage=self.s1)
+        wizard = self._wizard(self.user_sales_manager, deals, self.s3)
+        self.assertIn("Budget known", wizard.unmet_summary)
+        wizard.action_confirm()
+        self.assertEqual(set(deals.mapped("stage_id")), {self.s3})
+        for deal in deals:
+            rows = deal.kam_milestone_ids.filtered(lambda r: r.milestone_id in (self.ms_budget | self.ms_coach))
+            self.assertEqual(set(rows.mapped("state")), {"waived"})
+            log = deal.message_ids[0]
+            self.assertIn("Customer's CEO committed in writing", str(log.body))
+            self.assertIn("Budget known", str(log.body))
+            self.assertIn("Coach found", str(log.body))
+            self.assertIn(self.user_sales_manager.name, str(log.body))
+
+    def test_the_reason_is_mandatory(self):
+        deal = self._new_deal(stage=self.s1)
+        wizard = self._wizard(self.user_sales_manager, deal, self.s2, reason=" ")
+        with self.assertRaises(UserError):
+            wizard.action_confirm()
+        self.assertEqual(deal.stage_id, self.s1)
+
+    def test_a_salesperson_cannot_use_the_override(self):
+        deal = self._new_deal(stage=self.s1)
+        with self.assertRaises(AccessError):
+            self._wizard(self.user_salesman, deal, self.s2).action_confirm()
+        self.assertEqual(deal.stage_id, self.s1)
+
+    def test_no_context_key_lets_a_salesperson_pass(self):
+        deal = self._new_deal(stage=self.s1).with_user(self.user_salesman)
+        # What an RPC client could send: JSON values only.
+        rule_id = str(self.env.ref("kam_sales_process.automation_stage_gate").id)
+        for key, value in (
+            ("kam_gate_override", True),
+            ("kam_skip_gate", True),
+            ("kam_batch_collect", {}),
+            ("__action_done", {rule_id: [deal.id]}),
+            ("old_values", {str(deal.id): {"stage_id": self.s2.id}}),
+        ):
+            with self.subTest(key=key), self.assertRaises(UserError, msg=key):
+                deal.with_context(**{key: value}).write({"stage_id": self.s2.id})
+        self.assertEqual(deal.stage_id, self.s1)
+
+    def test_the_form_button_opens_the_wizard_on_the_deal(self):
+        deal = self._new_deal(stage=self.s1)
+        action = deal.with_user(self.user_sales_manager).action_kam_open_override()
+        self.assertEqual(action["res_model"], "kam.stage.override")
+        form = Form(self.env[action["res_model"]].with_user(self.user_sales_manager).with_context(action["context"]))
+        form.stage_id = self.s2
+        form.reason = "Verbal approval"
+        form.save().action_confirm()
+        self.assertEqual(deal.stage_id, self.s2)
