@@ -45,15 +45,24 @@ class CrmLead(models.Model):
 
     @api.depends("stage_id", "team_id", "company_id", "kam_milestone_ids.state")
     def _compute_kam_gate(self):
+        # One query for all the deals (a kanban page): rows as plain values,
+        # milestone configuration from the cache.
+        specs = self.env["kam.milestone"]._kam_get_specs()
+        rows_by_lead = defaultdict(list)
+        for row in self.env["kam.lead.milestone"]._kam_fetch_rows(self._origin.ids):
+            rows_by_lead[row.lead_id].append(row)
+        Row, Milestone = self.env["kam.lead.milestone"], self.env["kam.milestone"]
         for lead in self:
-            current = lead.kam_milestone_ids.filtered(
-                lambda row, lead=lead: (
-                    row.stage_id == lead.stage_id and row.milestone_id.active and row.milestone_id._applies_to(lead)
-                )
-            )
-            unmet = current.filtered(lambda row: row.state == "todo")
-            lead.kam_current_milestone_ids = current
-            lead.kam_unmet_milestone_ids = unmet.milestone_id
+            current = [
+                row
+                for row in rows_by_lead[lead._origin.id]
+                if (spec := specs.get(row.milestone_id))
+                and spec.stage_id == lead.stage_id.id
+                and spec.applies(lead.team_id.id, lead.company_id.id)
+            ]
+            unmet = [row for row in current if row.state == "todo"]
+            lead.kam_current_milestone_ids = Row.browse([row.id for row in current])
+            lead.kam_unmet_milestone_ids = Milestone.browse([row.milestone_id for row in unmet])
             lead.kam_gate_open = not unmet
             lead.kam_gate_total = len(current)
             lead.kam_gate_done = len(current) - len(unmet)
@@ -111,54 +120,55 @@ class CrmLead(models.Model):
             self._kam_refresh_milestones(kinds=("condition",))
         return result
 
-    def _kam_get_pipelines(self):
-        """``{team id: [(stage id, sequence), …]}`` in stage order for the teams of these deals."""
-        stages = self.env["crm.stage"].sudo().search_fetch([], ["sequence", "team_id"])
-        pipelines = {}
-        for team_id in set(self.team_id.ids) | {False}:
-            pipelines[team_id] = [
-                (stage.id, stage.sequence) for stage in stages if not stage.team_id or stage.team_id.id == team_id
-            ]
-        return pipelines
-
     def _kam_sync_milestones(self):
         """Create the missing milestone rows of these deals' processes, drop the open rows
-        that no longer apply, and refresh the states of the rows that follow the data."""
+        that no longer apply, and refresh the condition rows and the new rows.
+
+        Plain values throughout: one query for the existing rows, the
+        configuration from caches, one create and one unlink for the batch.
+        """
         leads = self.sudo().filtered("active")
         if not leads:
             return
-        milestones = self.env["kam.milestone"].sudo().browse(self.env["kam.milestone"]._get_active_ids())
-        if not milestones and not leads.kam_milestone_ids:
+        Row = self.env["kam.lead.milestone"].sudo()
+        specs = self.env["kam.milestone"]._kam_get_specs()
+        rows = Row._kam_fetch_rows(leads.ids)
+        if not specs and not rows:
             return
-        pipelines = leads._kam_get_pipelines()
-        by_stage = defaultdict(lambda: self.env["kam.milestone"])
-        for milestone in milestones:
-            by_stage[milestone.stage_id.id] |= milestone
-        to_create, obsolete = [], self.env["kam.lead.milestone"]
+        existing = defaultdict(dict)
+        for row in rows:
+            existing[row.lead_id][row.milestone_id] = row
+        wanted_by_scope = {}
+        to_create, obsolete = [], set()
         for lead in leads:
-            wanted = self.env["kam.milestone"]
-            for stage_id, _seq in pipelines[lead.team_id.id]:
-                wanted |= by_stage[stage_id].filtered(lambda m, lead=lead: m._applies_to(lead))
-            existing = lead.kam_milestone_ids
-            to_create += [
-                {"lead_id": lead.id, "milestone_id": milestone.id} for milestone in wanted - existing.milestone_id
-            ]
-            obsolete |= existing.filtered(
-                lambda row, wanted=wanted: row.milestone_id not in wanted and row.state == "todo"
-            )
+            scope = (lead.team_id.id, lead.company_id.id)
+            if scope not in wanted_by_scope:
+                stage_ids = {stage_id for stage_id, _seq in self.env["crm.stage"]._kam_get_pipeline(scope[0])}
+                wanted_by_scope[scope] = self.env["kam.milestone"]._kam_get_wanted(stage_ids, *scope)
+            wanted, mine = wanted_by_scope[scope], existing[lead.id]
+            to_create += [{"lead_id": lead.id, "milestone_id": mid} for mid in wanted if mid not in mine]
+            obsolete.update(row.id for mid, row in mine.items() if mid not in wanted and row.state == "todo")
         if obsolete:
-            obsolete.unlink()
-        new_rows = (
-            self.env["kam.lead.milestone"].sudo().create(to_create) if to_create else self.env["kam.lead.milestone"]
-        )
-        (leads.kam_milestone_ids.filtered(lambda r: r.kind == "condition") | new_rows)._refresh_states()
+            Row.browse(sorted(obsolete)).unlink()
+        new_rows = Row.create(to_create) if to_create else Row
+        conditions = [
+            row.id
+            for row in rows
+            if row.id not in obsolete and (spec := specs.get(row.milestone_id)) and spec.kind == "condition"
+        ]
+        (Row.browse(conditions) | new_rows)._refresh_states()
 
     def _kam_refresh_milestones(self, kinds=None):
         """Refresh the rows of these deals that follow the data (optionally only some kinds)."""
-        rows = self.sudo().kam_milestone_ids
-        if kinds:
-            rows = rows.filtered(lambda r: r.kind in kinds)
-        rows._refresh_states()
+        specs = self.env["kam.milestone"]._kam_get_specs()
+        Row = self.env["kam.lead.milestone"].sudo()
+        ids = [
+            row.id
+            for row in Row._kam_fetch_rows(self.ids)
+            if (spec := specs.get(row.milestone_id)) and spec.kind != "check" and (not kinds or spec.kind in kinds)
+        ]
+        if ids:
+            Row.browse(ids)._refresh_states()
 
     # ------------------------------------------------------------------
     # The gate
@@ -176,31 +186,36 @@ class CrmLead(models.Model):
         moving = self.sudo().filtered(lambda lead: lead.id in from_stages and lead.active)
         if not moving:
             return {}
-        pipelines = moving._kam_get_pipelines()
-        to_clear = {}
+        Stage, Milestone = self.env["crm.stage"], self.env["kam.milestone"]
+        required = {}
         for lead in moving:
             origin, target = from_stages[lead.id], to_stage or lead.stage_id
             if not target:
                 continue
-            stage_ids = stages_to_clear(pipelines[lead.team_id.id], origin.id if origin else None, target.id)
-            if stage_ids:
-                to_clear[lead] = set(stage_ids)
-        if not to_clear:
-            return {}
-        self.browse([lead.id for lead in to_clear]).sudo()._kam_sync_milestones()
-        unmet = {}
-        for lead, stage_ids in to_clear.items():
-            rows = lead.kam_milestone_ids.filtered(
-                lambda row, lead=lead, stage_ids=stage_ids: (
-                    row.stage_id.id in stage_ids
-                    and row.state == "todo"
-                    and row.milestone_id.active
-                    and row.milestone_id._applies_to(lead)
-                )
+            stage_ids = stages_to_clear(
+                Stage._kam_get_pipeline(lead.team_id.id), origin.id if origin else None, target.id
             )
-            if rows:
-                unmet[lead.with_env(self.env)] = rows.with_env(self.env)
-        return unmet
+            if stage_ids:
+                wanted = Milestone._kam_get_wanted(set(stage_ids), lead.team_id.id, lead.company_id.id)
+                if wanted:
+                    required[lead.id] = wanted
+        if not required:
+            return {}
+        Row = self.env["kam.lead.milestone"].sudo()
+        rows = [row for row in Row._kam_fetch_rows(list(required)) if row.milestone_id in required[row.lead_id]]
+        if len(rows) < sum(len(wanted) for wanted in required.values()):
+            # Rows missing (a milestone added in this transaction, …): create them.
+            self.browse(list(required))._kam_sync_milestones()
+            rows = [row for row in Row._kam_fetch_rows(list(required)) if row.milestone_id in required[row.lead_id]]
+        # States that follow the data are checked again now: the data may
+        # have changed through related records since they were stored.
+        states = {row.id: row.state for row in rows}
+        states.update(Row.browse([row.id for row in rows])._refresh_states())
+        unmet = defaultdict(list)
+        for row in rows:
+            if states[row.id] == "todo":
+                unmet[row.lead_id].append(row.id)
+        return {self.browse(lead_id): Row.browse(ids).with_env(self.env) for lead_id, ids in sorted(unmet.items())}
 
     def _kam_check_gates(self, from_stages):
         """Refuse, in one error naming every blocked deal, the forward moves with unmet milestones.
@@ -211,10 +226,7 @@ class CrmLead(models.Model):
         unmet = self._kam_get_unmet_for_moves(from_stages)
         if not unmet:
             return
-        blocked = [
-            (lead.display_name, rows.milestone_id.mapped("name"))
-            for lead, rows in sorted(unmet.items(), key=lambda item: item[0].id)
-        ]
+        blocked = [(lead.display_name, rows.milestone_id.mapped("name")) for lead, rows in unmet.items()]
         lines, more = refusal_lines(blocked)
         message = self.env._(
             "These deals cannot move forward before the milestones of their stage are met:\n%(deals)s",

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models, tools
 
 
 class CrmStage(models.Model):
@@ -16,3 +16,34 @@ class CrmStage(models.Model):
         counts = dict(self.env["kam.milestone"]._read_group([("stage_id", "in", self.ids)], ["stage_id"], ["__count"]))
         for stage in self:
             stage.kam_milestone_count = counts.get(stage, 0)
+
+    @api.model
+    @tools.ormcache()
+    def _kam_get_stage_order(self):
+        """``((stage id, sequence, team id), …)`` of every stage, in stage order (cached)."""
+        stages = self.sudo()._search([], order=self._order)
+        return tuple((s.id, s.sequence, s.team_id.id) for s in self.sudo().browse(stages))
+
+    @api.model
+    def _kam_get_pipeline(self, team_id):
+        """``((stage id, sequence), …)`` of the pipeline of ``team_id``: its stages and the shared ones."""
+        return tuple(
+            (stage_id, seq) for stage_id, seq, team in self._kam_get_stage_order() if not team or team == team_id
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        stages = super().create(vals_list)
+        self.env.registry.clear_cache()  # _kam_get_stage_order
+        return stages
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"sequence", "team_id", "name"} & vals.keys():
+            self.env.registry.clear_cache()  # _kam_get_stage_order
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # _kam_get_stage_order
+        return result

@@ -1,8 +1,20 @@
 from collections import defaultdict
+from typing import NamedTuple
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
+
+
+class RowData(NamedTuple):
+    """A kam.lead.milestone row as plain values (hot paths)."""
+
+    id: int
+    lead_id: int
+    milestone_id: int
+    state: str
+
 
 STATES = [("todo", "To Do"), ("done", "Done"), ("waived", "Waived")]
 # Fields only the addon's own actions write (as superuser): a person changes
@@ -120,61 +132,92 @@ class KamLeadMilestone(models.Model):
     # State of the kinds that follow the data
     # ------------------------------------------------------------------
 
+    @api.model
+    def _kam_fetch_rows(self, lead_ids):
+        """The rows of these deals as plain ``RowData`` values, in one query."""
+        if not lead_ids:
+            return []
+        self.flush_model(["lead_id", "milestone_id", "state"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, lead_id, milestone_id, state FROM kam_lead_milestone WHERE lead_id = ANY(%s)",
+                list(lead_ids),
+            )
+        )
+        return [RowData(*values) for values in self.env.cr.fetchall()]
+
     def _refresh_states(self):
         """Recompute the state of condition, roles and activity rows from the data.
 
         Set-based: one query per kind for the whole batch, then one update per
-        new state.  Checklist rows and waived rows are left as they are.
+        new state.  Checklist rows, waived rows and rows of archived
+        milestones are left as they are.  Returns ``{row id: state}`` for the
+        rows it looked at.
         """
-        rows = self.sudo().filtered(lambda r: r.state != "waived" and r.kind != "check")
-        if not rows:
-            return
-        met = set()
-        by_kind = defaultdict(self.browse)
+        if not self:
+            return {}
+        specs = self.env["kam.milestone"]._kam_get_specs()
+        self.flush_model(["lead_id", "milestone_id", "state"])
+        self.env.cr.execute(
+            SQL("SELECT id, lead_id, milestone_id, state FROM kam_lead_milestone WHERE id = ANY(%s)", self.ids)
+        )
+        rows = [
+            row
+            for row in map(RowData._make, self.env.cr.fetchall())
+            if row.state != "waived" and (spec := specs.get(row.milestone_id)) and spec.kind != "check"
+        ]
+        by_kind = defaultdict(list)
         for row in rows:
-            by_kind[row.kind] |= row
+            by_kind[specs[row.milestone_id].kind].append(row)
+        met = set()
         if by_kind["condition"]:
-            met |= by_kind["condition"]._get_met_conditions()
+            met |= self._get_met_conditions(by_kind["condition"], specs)
         if by_kind["roles"]:
-            met |= by_kind["roles"]._get_met_roles()
+            met |= self._get_met_roles(by_kind["roles"], specs)
         if by_kind["activity"]:
-            met |= by_kind["activity"]._get_met_activities()
-        to_done = rows.filtered(lambda r: r.id in met and r.state != "done")
-        to_todo = rows.filtered(lambda r: r.id not in met and r.state == "done")
+            met |= self._get_met_activities(by_kind["activity"], specs)
+        to_done = [row.id for row in rows if row.id in met and row.state != "done"]
+        to_todo = [row.id for row in rows if row.id not in met and row.state == "done"]
+        Row = self.sudo()
         if to_done:
-            to_done.write({"state": "done", "done_date": fields.Datetime.now(), "done_by_id": False})
+            Row.browse(to_done).write({"state": "done", "done_date": fields.Datetime.now(), "done_by_id": False})
         if to_todo:
-            to_todo.write({"state": "todo", "done_date": False, "done_by_id": False})
+            Row.browse(to_todo).write({"state": "todo", "done_date": False, "done_by_id": False})
+        return {row.id: "done" if row.id in met else "todo" for row in rows}
 
-    def _get_met_conditions(self):
+    @api.model
+    def _get_met_conditions(self, rows, specs):
         """Ids of the condition rows whose deal matches the milestone's domain: one query."""
         Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
-        milestones = self.milestone_id
+        milestone_ids = sorted({row.milestone_id for row in rows})
         columns = [
-            SQL("crm_lead.id IN %s", Lead._search(milestone._get_domain()).subselect()) for milestone in milestones
+            SQL("crm_lead.id IN %s", Lead._search(safe_eval(specs[mid].domain)).subselect()) for mid in milestone_ids
         ]
         # execute_query flushes what the conditions read before running them.
         result = self.env.execute_query(
             SQL(
                 "SELECT crm_lead.id, %s FROM crm_lead WHERE crm_lead.id = ANY(%s)",
                 SQL(", ").join(columns),
-                list(set(self.lead_id.ids)),
+                sorted({row.lead_id for row in rows}),
             )
         )
         matches = {
-            (lead_id, milestone.id)
+            (lead_id, milestone_id)
             for lead_id, *flags in result
-            for milestone, flag in zip(milestones, flags, strict=True)
+            for milestone_id, flag in zip(milestone_ids, flags, strict=True)
             if flag
         }
-        return {row.id for row in self if (row.lead_id.id, row.milestone_id.id) in matches}
+        return {row.id for row in rows if (row.lead_id, row.milestone_id) in matches}
 
-    def _get_met_roles(self):
-        """Ids of the roles rows whose deal has every role identified (and contacted)."""
+    @api.model
+    def _get_met_roles(self, rows, specs):
+        """Ids of the roles rows whose deal has every role identified (and contacted): one query."""
         stakeholders = (
             self.env["kam.stakeholder"]
             .sudo()
-            .search_fetch([("lead_id", "in", self.lead_id.ids)], ["lead_id", "role_ids", "contacted"])
+            .search_fetch(
+                [("lead_id", "in", sorted({row.lead_id for row in rows}))], ["lead_id", "role_ids", "contacted"]
+            )
         )
         identified, contacted = defaultdict(set), defaultdict(set)
         for stakeholder in stakeholders:
@@ -182,26 +225,27 @@ class KamLeadMilestone(models.Model):
             if stakeholder.contacted:
                 contacted[stakeholder.lead_id.id].update(stakeholder.role_ids.ids)
         met = set()
-        for row in self:
-            required = set(row.milestone_id.role_ids.ids)
-            pool = contacted if row.milestone_id.require_contacted else identified
-            if required <= pool[row.lead_id.id]:
+        for row in rows:
+            spec = specs[row.milestone_id]
+            pool = contacted if spec.require_contacted else identified
+            if spec.role_ids <= pool[row.lead_id]:
                 met.add(row.id)
         return met
 
-    def _get_met_activities(self):
-        """Ids of the activity rows whose deal has a done activity of the type (one query)."""
+    @api.model
+    def _get_met_activities(self, rows, specs):
+        """Ids of the activity rows whose deal has a done activity of the type: one query."""
         groups = (
             self.env["mail.message"]
             .sudo()
             ._read_group(
                 [
                     ("model", "=", "crm.lead"),
-                    ("res_id", "in", self.lead_id.ids),
-                    ("mail_activity_type_id", "in", self.milestone_id.activity_type_id.ids),
+                    ("res_id", "in", sorted({row.lead_id for row in rows})),
+                    ("mail_activity_type_id", "in", sorted({specs[row.milestone_id].activity_type_id for row in rows})),
                 ],
                 ["res_id", "mail_activity_type_id"],
             )
         )
         done = {(res_id, activity_type.id) for res_id, activity_type in groups}
-        return {row.id for row in self if (row.lead_id.id, row.milestone_id.activity_type_id.id) in done}
+        return {row.id for row in rows if (row.lead_id, specs[row.milestone_id].activity_type_id) in done}

@@ -1,6 +1,28 @@
+from typing import NamedTuple
+
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval
+
+
+class MilestoneSpec(NamedTuple):
+    """What the gate needs to know of an active milestone, as plain values."""
+
+    stage_id: int
+    team_ids: frozenset
+    company_id: int
+    kind: str
+    domain: str
+    role_ids: frozenset
+    require_contacted: bool
+    activity_type_id: int
+
+    def applies(self, team_id, company_id):
+        """Team and company scoping: empty means every team / every company."""
+        return (not self.team_ids or team_id in self.team_ids) and (
+            not self.company_id or self.company_id == company_id
+        )
+
 
 KINDS = [
     ("check", "Checklist item"),
@@ -96,23 +118,58 @@ class KamMilestone(models.Model):
         self.ensure_one()
         return safe_eval(self.condition_domain or "[]")
 
-    def _applies_to(self, lead):
-        """Whether this milestone gates ``lead`` (team and company scoping)."""
-        self.ensure_one()
-        return (not self.team_ids or lead.team_id in self.team_ids) and (
-            not self.company_id or self.company_id == lead.company_id
-        )
-
     @api.model
     @tools.ormcache()
-    def _get_active_ids(self):
-        """Ids of the active milestones of every company (cached: the gate's hot path)."""
-        return tuple(self.sudo().with_context(active_test=True)._search([("active", "=", True)]))
+    def _kam_get_specs(self):
+        """``{milestone id: MilestoneSpec}`` of the active milestones of every company.
+
+        Cached (the gate's hot path reads no configuration from the database);
+        any change to a milestone clears the cache.
+        """
+        milestones = (
+            self.sudo()
+            .with_context(active_test=True)
+            .search_fetch(
+                [("active", "=", True)],
+                [
+                    "stage_id",
+                    "team_ids",
+                    "company_id",
+                    "kind",
+                    "condition_domain",
+                    "role_ids",
+                    "require_contacted",
+                    "activity_type_id",
+                ],
+            )
+        )
+        return {
+            m.id: MilestoneSpec(
+                stage_id=m.stage_id.id,
+                team_ids=frozenset(m.team_ids.ids),
+                company_id=m.company_id.id,
+                kind=m.kind,
+                domain=m.condition_domain or "[]",
+                role_ids=frozenset(m.role_ids.ids),
+                require_contacted=m.require_contacted,
+                activity_type_id=m.activity_type_id.id,
+            )
+            for m in milestones
+        }
+
+    @api.model
+    def _kam_get_wanted(self, stage_ids, team_id, company_id):
+        """Ids of the active milestones of ``stage_ids`` that apply to a deal of this team and company."""
+        return {
+            milestone_id
+            for milestone_id, spec in self._kam_get_specs().items()
+            if spec.stage_id in stage_ids and spec.applies(team_id, company_id)
+        }
 
     @api.model_create_multi
     def create(self, vals_list):
         milestones = super().create(vals_list)
-        self.env.registry.clear_cache()
+        self.env.registry.clear_cache()  # _kam_get_specs
         milestones._get_candidate_leads()._kam_sync_milestones()
         return milestones
 
@@ -125,8 +182,7 @@ class KamMilestone(models.Model):
         scoping = {"stage_id", "team_ids", "company_id", "active"}
         before = self._get_candidate_leads() if scoping & vals.keys() else self.env["crm.lead"]
         result = super().write(vals)
-        if "active" in vals:
-            self.env.registry.clear_cache()
+        self.env.registry.clear_cache()  # _kam_get_specs
         if scoping & vals.keys():
             (before | self._get_candidate_leads())._kam_sync_milestones()
         elif {"kind", "condition_domain", "role_ids", "require_contacted", "activity_type_id"} & vals.keys():

@@ -1,1 +1,9 @@
-from . import test_gate_enforcement, test_gate_milestones, test_gate_override, test_groups, test_i18n
+from . import (
+    test_gate_enforcement,
+    test_gate_milestones,
+    test_gate_override,
+    test_gate_performance,
+    test_gate_rpc,
+    test_groups,
+    test_i18n,
+)

@@ -63,7 +63,7 @@ class TestStageOverride(KamGateCase):
         deal = self._new_deal(stage=self.s1)
         action = deal.with_user(self.user_sales_manager).action_kam_open_override()
         self.assertEqual(action["res_model"], "kam.stage.override")
-        form = Form(self.env[action["res_model"]].with_user(self.user_sales_manager).with_context(action["context"]))
+        form = Form(self.env[action["res_model"]].with_user(self.user_sales_manager).with_context(**action["context"]))
         form.stage_id = self.s2
         form.reason = "Verbal approval"
         form.save().action_confirm()

@@ -1,0 +1,124 @@
+"""Measure stage moves and the pipeline kanban inside one database.
+
+Fed to ``odoo shell`` by bench/gates (stdin); prints one JSON line starting
+with ``KAM_BENCH``.  The same scenario runs on a vanilla crm database (with
+one trivial automation rule on "stage is set": the floor of any rule-based
+check) and on a database with kam_sales_process (its shipped gate rule, five
+milestones met on the stage left).  Everything is rolled back at the end.
+"""
+
+import json
+import os
+import statistics
+import time
+
+env = env(user=env.ref("base.user_admin"))  # noqa: F821 (odoo shell provides env)
+addon = "kam.milestone" in env
+REPEAT = int(os.environ.get("KAM_BENCH_REPEAT", "3"))
+
+
+def measure(fn):
+    env.flush_all()
+    env.invalidate_all()
+    before = env.cr.sql_log_count
+    start = time.perf_counter()
+    fn()
+    env.flush_all()
+    return env.cr.sql_log_count - before, time.perf_counter() - start
+
+
+team = env["crm.team"].create({"name": "Bench"})
+parking = env["crm.team"].create({"name": "Bench parking"})
+env["crm.stage"].search([]).write({"team_id": parking.id})
+stages = [env["crm.stage"].create({"name": f"B{i}", "sequence": i, "team_id": team.id}) for i in (1, 2, 3)]
+partner = env["res.partner"].create({"name": "Bench customer", "is_company": True})
+
+if addon:
+    kinds = [
+        {"kind": "check"},
+        {"kind": "check", "evidence_required": True},
+        {"kind": "condition", "condition_domain": "[('expected_revenue', '>', 0)]"},
+        {"kind": "condition", "condition_domain": "[('partner_id', '!=', False)]"},
+        {"kind": "check"},
+    ]
+    for i, kind in enumerate(kinds):
+        env["kam.milestone"].create(dict(kind, name=f"Milestone {i}", stage_id=stages[0].id))
+else:
+    env["base.automation"].create(
+        {
+            "name": "Trivial rule on stage set",
+            "model_id": env.ref("crm.model_crm_lead").id,
+            "trigger": "on_stage_set",
+            "action_server_ids": [
+                (0, 0, {"name": "noop", "model_id": env.ref("crm.model_crm_lead").id, "state": "code", "code": "pass"})
+            ],
+        }
+    )
+
+
+def new_deals(count):
+    deals = env["crm.lead"].create(
+        [
+            {
+                "name": f"Bench deal {i}",
+                "type": "opportunity",
+                "team_id": team.id,
+                "stage_id": stages[0].id,
+                "expected_revenue": 1000 + i,
+                "partner_id": partner.id,
+                "user_id": env.uid,
+            }
+            for i in range(count)
+        ]
+    )
+    if addon:
+        rows = deals.kam_milestone_ids.filtered(lambda r: r.kind == "check")
+        rows.sudo().write({"state": "done", "evidence": "bench"})
+    env.flush_all()
+    return deals
+
+
+results = {"addon": addon}
+
+# One deal at a time (median over several deals).
+singles = new_deals(7)
+counts, times = [], []
+for deal in singles:
+    q, t = measure(lambda deal=deal: deal.write({"stage_id": stages[1].id}))
+    counts.append(q)
+    times.append(t)
+results["single_queries"] = statistics.median(counts)
+results["single_seconds"] = statistics.median(times)
+
+# Batches.
+for size in (100, 1000):
+    best = None
+    for _ in range(REPEAT):
+        deals = new_deals(size)
+        q, t = measure(lambda deals=deals: deals.write({"stage_id": stages[1].id}))
+        best = (q, t) if best is None or t < best[1] else best
+    results[f"batch{size}_queries"], results[f"batch{size}_seconds"] = best
+
+# Pipeline kanban: 80 cards, as the web client reads them.
+new_deals(80)
+Lead = env["crm.lead"]
+kanban = Lead.get_views([(False, "kanban")])
+fields_info = kanban["models"]["crm.lead"]["fields"]
+spec = {}
+for name, info in fields_info.items():
+    if info["type"] in ("many2one", "many2many", "one2many"):
+        spec[name] = {"fields": {"display_name": {}}}
+    else:
+        spec[name] = {}
+domain = [("team_id", "=", team.id), ("type", "=", "opportunity")]
+
+
+def open_kanban():
+    Lead.with_context(default_team_id=team.id).web_read_group(domain, ["stage_id"], ["stage_id"])
+    Lead.web_search_read(domain, spec, limit=80)
+
+
+results["kanban_queries"], results["kanban_seconds"] = measure(open_kanban)
+results["kanban_fields"] = len(spec)
+print("KAM_BENCH " + json.dumps(results))
+env.cr.rollback()
