@@ -1,6 +1,9 @@
 """The shipped Chinese catalogues load and translate the addon's terms."""
 
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
+
+from .common import KamGateCase
 
 
 @tagged("post_install", "-at_install")
@@ -20,3 +23,16 @@ class TestChineseCatalogues(TransactionCase):
         self._load("zh_TW")
         group = self.env.ref("kam_sales_process.group_kam_manager").with_context(lang="zh_TW")
         self.assertEqual(group.name, "大客戶經理主管")
+
+
+@tagged("post_install", "-at_install")
+class TestTranslatedRefusal(KamGateCase):
+    def test_the_gate_refusal_reads_in_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["kam_sales_process"], ["zh_CN"], overwrite=True)
+        deal = self._new_deal(stage=self.s1).with_context(lang="zh_CN")
+        with self.assertRaises(UserError) as refusal:
+            deal.stage_id = self.s2
+        message = str(refusal.exception)
+        self.assertIn("以下商机的阶段里程碑尚未达成", message)
+        self.assertIn("Budget known", message)
