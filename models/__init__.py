@@ -1,11 +1,16 @@
 from . import (
     base_automation,
+    calendar_event,
     crm_lead,
     crm_stage,
     ir_actions_server,
     kam_buying_role,
     kam_lead_milestone,
     kam_milestone,
+    kam_red_flag,
     kam_stakeholder,
     mail_activity,
+    mail_message,
+    res_config_settings,
+    res_partner,
 )

@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..kam_sales_process.gates import refusal_lines, stages_to_clear
+from ..kam_sales_process.redflags import Person, red_flags
 
 
 class CrmLead(models.Model):
@@ -32,6 +33,26 @@ class CrmLead(models.Model):
     )
     kam_gate_done = fields.Integer(string="Milestones Met", compute="_compute_kam_gate")
     kam_gate_total = fields.Integer(string="Milestones in Gate", compute="_compute_kam_gate")
+    kam_stakeholder_ids = fields.One2many(
+        "kam.stakeholder", "lead_id", string="Buying Centre", help="Who takes part in the customer's decision."
+    )
+    kam_customer_company_id = fields.Many2one(
+        "res.partner",
+        string="Customer Company",
+        related="partner_id.commercial_partner_id",
+        help="New buying-centre contacts are created under this company.",
+    )
+    kam_red_flag_ids = fields.Many2many(
+        "kam.red.flag",
+        "kam_red_flag_crm_lead_rel",
+        "lead_id",
+        "flag_id",
+        string="Red Flags",
+        compute="_compute_kam_red_flag_ids",
+        store=True,
+        help="Landmines (地雷) in the buying centre: core role missing, no coach, core buyer never met, "
+        "new face not followed up, identity changed.",
+    )
     kam_stage_date = fields.Datetime(
         related="date_last_stage_update", string="In Stage Since", help="When the deal entered its current stage."
     )
@@ -66,6 +87,70 @@ class CrmLead(models.Model):
             lead.kam_gate_open = not unmet
             lead.kam_gate_total = len(current)
             lead.kam_gate_done = len(current) - len(unmet)
+
+    @api.depends(
+        "type",
+        "active",
+        "kam_stakeholder_ids.role_ids",
+        "kam_stakeholder_ids.contacted",
+        "kam_stakeholder_ids.last_contact_date",
+        "kam_stakeholder_ids.identity_changed",
+    )
+    def _compute_kam_red_flag_ids(self):
+        """Set-based: the stakeholders of all the deals in one query, the rules in plain Python."""
+        roles = self.env["kam.buying.role"].sudo().search_fetch([("active", "=", True)], ["is_core", "code"])
+        core = frozenset(roles.filtered("is_core").ids)
+        coach = frozenset(roles.filtered(lambda r: r.code == "coach").ids)
+        flag_ids = self.env["kam.red.flag"]._kam_get_ids_by_code()
+        new_face_days = self._kam_get_new_face_days()
+        today = fields.Date.context_today(self)
+        people = defaultdict(list)
+        real_ids = [lead_id for lead_id in self._origin.ids if lead_id]
+        if real_ids:
+            stakeholders = (
+                self.env["kam.stakeholder"]
+                .sudo()
+                .search_fetch(
+                    [("lead_id", "in", real_ids)],
+                    ["lead_id", "role_ids", "contacted", "create_date", "last_contact_date", "identity_changed"],
+                )
+            )
+            for s in stakeholders:
+                people[s.lead_id.id].append(
+                    Person(
+                        frozenset(s.role_ids._ids),
+                        s.contacted,
+                        s.create_date.date(),
+                        s.last_contact_date or None,
+                        s.identity_changed,
+                    )
+                )
+        Flag = self.env["kam.red.flag"]
+        for lead in self:
+            if lead.type != "opportunity" or not lead.active:
+                lead.kam_red_flag_ids = Flag
+                continue
+            codes = red_flags(people[lead._origin.id], core, coach, today, new_face_days)
+            lead.kam_red_flag_ids = Flag.browse(sorted(flag_ids[code] for code in codes if code in flag_ids))
+
+    @api.model
+    def _kam_get_new_face_days(self):
+        value = self.env["ir.config_parameter"].sudo().get_param("kam_sales_process.new_face_days", "14")
+        try:
+            return max(int(value), 0)
+        except ValueError:
+            return 14
+
+    @api.model
+    def _cron_kam_refresh_red_flags(self, batch_size=5000):
+        """Daily: red flags that depend on time (new faces not followed up)."""
+        leads = self.sudo().search([("type", "=", "opportunity"), ("active", "=", True)])
+        for start in range(0, len(leads), batch_size):
+            batch = leads[start : start + batch_size]
+            self.env.add_to_compute(self._fields["kam_red_flag_ids"], batch)
+            batch.flush_recordset(["kam_red_flag_ids"])
+            if len(leads) > batch_size:
+                self.env["ir.cron"]._notify_progress(done=start + len(batch), remaining=len(leads) - start - len(batch))
 
     @api.depends("date_last_stage_update")
     def _compute_kam_days_in_stage(self):

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class KamBuyingRole(models.Model):
@@ -21,3 +21,17 @@ class KamBuyingRole(models.Model):
     _sql_constraints = [
         ("code_unique", "unique(code)", "The code of a buying role must be unique."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        roles = super().create(vals_list)
+        if roles.filtered("is_core"):
+            self.env["crm.lead"]._cron_kam_refresh_red_flags()
+        return roles
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"is_core", "code", "active"} & vals.keys():
+            # Which roles are core, or the coach, decides the red flags of every open deal.
+            self.env["crm.lead"]._cron_kam_refresh_red_flags()
+        return result

@@ -1,4 +1,17 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+ATTITUDES = [("supporter", "Supporter"), ("neutral", "Neutral"), ("opponent", "Opponent"), ("unknown", "Unknown")]
+LEVELS = [
+    ("greeting", "Greeting"),
+    ("facts", "Facts"),
+    ("opinions", "Opinions"),
+    ("behaviour", "Behaviour"),
+    ("values", "Values"),
+]
+STYLES = [("tiger", "Tiger"), ("peacock", "Peacock"), ("owl", "Owl"), ("dove", "Dove")]
+# What changes a person's identity in the buying centre (red flag "identity changed").
+IDENTITY_FIELDS = ("function", "parent_id", "active")
 
 
 class KamStakeholder(models.Model):
@@ -15,21 +28,163 @@ class KamStakeholder(models.Model):
         index=True,
         help="The person at the customer who takes part in the buying decision.",
     )
+    function = fields.Char(related="partner_id.function", string="Job Position")
     role_ids = fields.Many2many("kam.buying.role", string="Roles", help="The parts this person plays in the decision.")
     influence = fields.Integer(help="Weight of this person in the decision, from 0 to 100.")
+    attitude = fields.Selection(
+        ATTITUDES, default="unknown", required=True, help="Where this person stands towards our offer."
+    )
+    relationship_level = fields.Selection(
+        LEVELS,
+        string="Relationship",
+        default="greeting",
+        help="How deep our relationship goes: greeting (寒暄), facts (事实), opinions (观念), "
+        "behaviour (行为), values (价值观).",
+    )
+    style = fields.Selection(
+        STYLES,
+        help="Communication style: tiger (decisive), peacock (expressive), owl (analytical), dove (amiable).",
+    )
+    personal_need = fields.Text(help="What this person wants for themselves from the decision (个人需求).")
+    reports_to_id = fields.Many2one(
+        "kam.stakeholder",
+        domain="[('lead_id', '=', lead_id), ('id', '!=', id)]",
+        compute="_compute_reports_to_id",
+        store=True,
+        readonly=False,
+        ondelete="set null",
+        help="Whom this person reports to in the decision chain; defaults from the contacts' own hierarchy.",
+    )
+    last_contact_manual = fields.Date(string="Last Contact (set by hand)")
     last_contact_date = fields.Date(
-        string="Last Contact", help="When someone of our team last met, called or wrote to this person."
+        string="Last Contact",
+        compute="_compute_last_contact_date",
+        inverse="_inverse_last_contact_date",
+        store=True,
+        help="When someone of our team last met, called or wrote to this person: the latest of the meetings "
+        "with them, the e-mails from or to them, the activities done on them, and the date set by hand.",
     )
     contacted = fields.Boolean(
         compute="_compute_contacted",
         store=True,
         help="Set once a last contact date is known: this person has been met or contacted.",
     )
+    identity_changed = fields.Boolean(
+        readonly=True,
+        help="The contact's job position, company or status changed after they were tagged: review the buying centre.",
+    )
+    identity_change_note = fields.Char(readonly=True, help="What changed.")
 
     _sql_constraints = [
         ("partner_unique", "unique(lead_id, partner_id)", "A person can only appear once in a deal's buying centre."),
         ("influence_range", "CHECK(influence >= 0 AND influence <= 100)", "Influence is a percentage from 0 to 100."),
     ]
+
+    @api.constrains("lead_id", "partner_id")
+    def _check_unique_partner(self):
+        groups = self._read_group(
+            [("lead_id", "in", self.lead_id.ids), ("partner_id", "in", self.partner_id.ids)],
+            ["lead_id", "partner_id"],
+            having=[("__count", ">", 1)],
+        )
+        if groups:
+            raise ValidationError(
+                self.env._(
+                    "A person can only appear once in a deal's buying centre: %(people)s",
+                    people=", ".join(f"{partner.display_name} ({lead.display_name})" for lead, partner in groups),
+                )
+            )
+
+    @api.depends("partner_id", "lead_id")
+    def _compute_reports_to_id(self):
+        for stakeholder in self:
+            if stakeholder.reports_to_id or not stakeholder.partner_id.parent_id:
+                continue
+            boss = stakeholder.partner_id.parent_id
+            if boss.is_company:
+                continue
+            stakeholder.reports_to_id = stakeholder.lead_id.kam_stakeholder_ids.filtered(
+                lambda s, boss=boss: s.partner_id == boss
+            )[:1]
+
+    @api.depends("last_contact_manual", "partner_id")
+    def _compute_last_contact_date(self):
+        known = self._kam_get_last_contacts(self.partner_id.ids)
+        for stakeholder in self:
+            dates = [d for d in (stakeholder.last_contact_manual, known.get(stakeholder.partner_id.id)) if d]
+            stakeholder.last_contact_date = max(dates) if dates else False
+
+    def _inverse_last_contact_date(self):
+        for stakeholder in self:
+            stakeholder.last_contact_manual = stakeholder.last_contact_date
+
+    @api.model
+    def _kam_get_last_contacts(self, partner_ids):
+        """``{partner id: date}`` of the last meeting, e-mail or done activity with each person (3 queries)."""
+        if not partner_ids:
+            return {}
+        now = fields.Datetime.now()
+        latest = {}
+
+        def keep(partner_id, when):
+            when = fields.Date.to_date(when)
+            if when and (partner_id not in latest or when > latest[partner_id]):
+                latest[partner_id] = when
+
+        # E-mails and messages written by them.
+        for partner, when in (
+            self.env["mail.message"]
+            .sudo()
+            ._read_group(
+                [("author_id", "in", partner_ids), ("message_type", "in", ("email", "comment")), ("date", "<=", now)],
+                ["author_id"],
+                ["date:max"],
+            )
+        ):
+            keep(partner.id, when)
+        # E-mails sent to them, and activities done on them (on their contact).
+        self.env.cr.execute(
+            """
+            SELECT rel.res_partner_id, max(msg.date)
+              FROM mail_message_res_partner_rel rel
+              JOIN mail_message msg ON msg.id = rel.mail_message_id
+             WHERE rel.res_partner_id = ANY(%(ids)s) AND msg.message_type IN ('email', 'comment')
+                   AND msg.date <= %(now)s
+             GROUP BY rel.res_partner_id
+            UNION ALL
+            SELECT msg.res_id, max(msg.date)
+              FROM mail_message msg
+             WHERE msg.model = 'res.partner' AND msg.res_id = ANY(%(ids)s)
+                   AND msg.mail_activity_type_id IS NOT NULL AND msg.date <= %(now)s
+             GROUP BY msg.res_id
+            """,
+            {"ids": list(partner_ids), "now": now},
+        )
+        for partner_id, when in self.env.cr.fetchall():
+            keep(partner_id, when)
+        # Meetings they attended, in the past.
+        self.env.cr.execute(
+            """
+            SELECT rel.res_partner_id, max(ev.start)
+              FROM calendar_event_res_partner_rel rel
+              JOIN calendar_event ev ON ev.id = rel.calendar_event_id
+             WHERE rel.res_partner_id = ANY(%s) AND ev.active AND ev.start <= %s
+             GROUP BY rel.res_partner_id
+            """,
+            (list(partner_ids), now),
+        )
+        for partner_id, when in self.env.cr.fetchall():
+            keep(partner_id, when)
+        return latest
+
+    @api.model
+    def _kam_refresh_last_contact(self, partner_ids):
+        """Recompute the last contact of every stakeholder of these people."""
+        stakeholders = self.sudo().search([("partner_id", "in", list(partner_ids))])
+        if stakeholders:
+            self.env.add_to_compute(self._fields["last_contact_date"], stakeholders)
+            stakeholders.flush_recordset(["last_contact_date", "contacted"])
+            stakeholders.lead_id._kam_refresh_milestones(kinds=("roles",))
 
     @api.depends("last_contact_date")
     def _compute_contacted(self):
@@ -53,3 +208,9 @@ class KamStakeholder(models.Model):
         result = super().unlink()
         leads.exists()._kam_refresh_milestones(kinds=("roles",))
         return result
+
+    def action_kam_review_identity(self):
+        """Mark the changed identities as reviewed: the red flag clears."""
+        self.lead_id.check_access("write")
+        self.sudo().write({"identity_changed": False, "identity_change_note": False})
+        return True

@@ -1,0 +1,26 @@
+from odoo import api, models
+
+
+class CalendarEvent(models.Model):
+    _inherit = "calendar.event"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        events = super().create(vals_list)
+        events._kam_refresh_attendees()
+        return events
+
+    def write(self, vals):
+        attendees = self.partner_ids
+        result = super().write(vals)
+        if {"partner_ids", "start", "stop", "active"} & vals.keys():
+            self._kam_refresh_attendees(attendees)
+        return result
+
+    def _kam_refresh_attendees(self, extra=None):
+        """A meeting with a stakeholder is a contact: refresh their last contact date."""
+        partners = self.partner_ids | (extra or self.env["res.partner"])
+        if partners:
+            tagged = self.env["kam.stakeholder"].sudo().search([("partner_id", "in", partners.ids)])
+            if tagged:
+                self.env["kam.stakeholder"]._kam_refresh_last_contact(tagged.partner_id.ids)
