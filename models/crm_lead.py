@@ -94,6 +94,7 @@ class CrmLead(models.Model):
         "kam_stakeholder_ids.role_ids",
         "kam_stakeholder_ids.contacted",
         "kam_stakeholder_ids.last_contact_date",
+        "kam_stakeholder_ids.date_added",
         "kam_stakeholder_ids.identity_changed",
     )
     def _compute_kam_red_flag_ids(self):
@@ -112,7 +113,7 @@ class CrmLead(models.Model):
                 .sudo()
                 .search_fetch(
                     [("lead_id", "in", real_ids)],
-                    ["lead_id", "role_ids", "contacted", "create_date", "last_contact_date", "identity_changed"],
+                    ["lead_id", "role_ids", "contacted", "date_added", "last_contact_date", "identity_changed"],
                 )
             )
             for s in stakeholders:
@@ -120,7 +121,7 @@ class CrmLead(models.Model):
                     Person(
                         frozenset(s.role_ids._ids),
                         s.contacted,
-                        s.create_date.date(),
+                        s.date_added,
                         s.last_contact_date or None,
                         s.identity_changed,
                     )

@@ -55,6 +55,12 @@ class KamStakeholder(models.Model):
         ondelete="set null",
         help="Whom this person reports to in the decision chain; defaults from the contacts' own hierarchy.",
     )
+    date_added = fields.Date(
+        string="Added On",
+        default=fields.Date.context_today,
+        required=True,
+        help="When this person joined the deal's buying centre (red flag 'new face not followed up').",
+    )
     last_contact_manual = fields.Date(string="Last Contact (set by hand)")
     last_contact_date = fields.Date(
         string="Last Contact",
@@ -80,18 +86,31 @@ class KamStakeholder(models.Model):
         ("influence_range", "CHECK(influence >= 0 AND influence <= 100)", "Influence is a percentage from 0 to 100."),
     ]
 
-    @api.constrains("lead_id", "partner_id")
-    def _check_unique_partner(self):
-        groups = self._read_group(
-            [("lead_id", "in", self.lead_id.ids), ("partner_id", "in", self.partner_id.ids)],
-            ["lead_id", "partner_id"],
-            having=[("__count", ">", 1)],
-        )
-        if groups:
+    @api.model
+    def _check_unique_partner(self, pairs, exclude_ids=()):
+        """Refuse, naming them, people added twice to a deal (before the database's unique index does)."""
+        pairs = [(lead_id, partner_id) for lead_id, partner_id in pairs if lead_id and partner_id]
+        duplicates = {pair for pair in pairs if pairs.count(pair) > 1}
+        if pairs:
+            existing = self.sudo().search_fetch(
+                [
+                    ("lead_id", "in", [p[0] for p in pairs]),
+                    ("partner_id", "in", [p[1] for p in pairs]),
+                    ("id", "not in", list(exclude_ids)),
+                ],
+                ["lead_id", "partner_id"],
+            )
+            taken = {(s.lead_id.id, s.partner_id.id) for s in existing}
+            duplicates |= set(pairs) & taken
+        if duplicates:
+            Lead, Partner = self.env["crm.lead"].sudo(), self.env["res.partner"].sudo()
             raise ValidationError(
                 self.env._(
                     "A person can only appear once in a deal's buying centre: %(people)s",
-                    people=", ".join(f"{partner.display_name} ({lead.display_name})" for lead, partner in groups),
+                    people=", ".join(
+                        f"{Partner.browse(partner_id).display_name} ({Lead.browse(lead_id).display_name})"
+                        for lead_id, partner_id in sorted(duplicates)
+                    ),
                 )
             )
 
@@ -182,7 +201,9 @@ class KamStakeholder(models.Model):
         """Recompute the last contact of every stakeholder of these people."""
         stakeholders = self.sudo().search([("partner_id", "in", list(partner_ids))])
         if stakeholders:
-            self.env.add_to_compute(self._fields["last_contact_date"], stakeholders)
+            # Through the manual date's dependents: the last contact, "contacted",
+            # and the deals' red flags are all recomputed.
+            stakeholders.modified(["last_contact_manual"])
             stakeholders.flush_recordset(["last_contact_date", "contacted"])
             stakeholders.lead_id._kam_refresh_milestones(kinds=("roles",))
 
@@ -193,11 +214,17 @@ class KamStakeholder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_unique_partner([(vals.get("lead_id"), vals.get("partner_id")) for vals in vals_list])
         stakeholders = super().create(vals_list)
         stakeholders.lead_id._kam_refresh_milestones(kinds=("roles",))
         return stakeholders
 
     def write(self, vals):
+        if {"lead_id", "partner_id"} & vals.keys():
+            self._check_unique_partner(
+                [(vals.get("lead_id", s.lead_id.id), vals.get("partner_id", s.partner_id.id)) for s in self],
+                exclude_ids=self.ids,
+            )
         leads = self.lead_id
         result = super().write(vals)
         (leads | self.lead_id)._kam_refresh_milestones(kinds=("roles",))

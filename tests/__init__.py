@@ -1,4 +1,5 @@
 from . import (
+    test_buying_centre,
     test_gate_enforcement,
     test_gate_milestones,
     test_gate_override,

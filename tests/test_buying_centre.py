@@ -1,0 +1,266 @@
+"""Buying centre: stakeholders, last contact, partner tagging, red flags."""
+
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, tagged
+
+from .common import KamCase
+
+
+@tagged("post_install", "-at_install")
+class BuyingCentreCase(KamCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        ref = cls.env.ref
+        cls.decision = ref("kam_sales_process.role_decision_maker")
+        cls.technical = ref("kam_sales_process.role_technical")
+        cls.user_role = ref("kam_sales_process.role_user")
+        cls.coach = ref("kam_sales_process.role_coach")
+        Partner = cls.env["res.partner"]
+        cls.customer = Partner.create({"name": "Anshan Steel Works", "is_company": True})
+        cls.ceo = Partner.create({"name": "Wang Jun", "parent_id": cls.customer.id, "function": "CEO"})
+        cls.cto = Partner.create({"name": "Liu Yang", "parent_id": cls.customer.id, "function": "CTO"})
+        cls.plant = Partner.create({"name": "Chen Hao", "parent_id": cls.customer.id, "function": "Plant manager"})
+        cls.insider = Partner.create({"name": "Zhao Li", "parent_id": cls.customer.id, "function": "Buyer"})
+        cls.deal = cls.env["crm.lead"].create(
+            {
+                "name": "Blast furnace automation",
+                "type": "opportunity",
+                "partner_id": cls.customer.id,
+                "user_id": cls.user_salesman.id,
+            }
+        )
+
+    def _tag(self, partner, *roles, deal=None, **vals):
+        return self.env["kam.stakeholder"].create(
+            {
+                "lead_id": (deal or self.deal).id,
+                "partner_id": partner.id,
+                "role_ids": [(6, 0, [r.id for r in roles])],
+                **vals,
+            }
+        )
+
+    def _codes(self, deal=None):
+        return set((deal or self.deal).kam_red_flag_ids.mapped("code"))
+
+    def _full_centre(self, contacted="2026-11-01"):
+        self._tag(self.ceo, self.decision, last_contact_date=contacted)
+        self._tag(self.cto, self.technical, last_contact_date=contacted)
+        self._tag(self.plant, self.user_role, last_contact_date=contacted)
+        return self._tag(self.insider, self.coach, last_contact_date=contacted)
+
+
+class TestRedFlags(BuyingCentreCase):
+    def test_an_empty_buying_centre_misses_core_roles_and_a_coach(self):
+        self.assertEqual(self._codes(), {"role_missing", "no_coach"})
+
+    def test_a_complete_and_met_buying_centre_is_clean(self):
+        self._full_centre()
+        self.assertEqual(self._codes(), set())
+
+    def test_role_missing_fires_and_clears(self):
+        self._tag(self.ceo, self.decision, last_contact_date="2026-11-01")
+        self._tag(self.insider, self.coach, last_contact_date="2026-11-01")
+        self.assertIn("role_missing", self._codes())
+        self._tag(self.cto, self.technical, self.user_role, last_contact_date="2026-11-01")
+        self.assertNotIn("role_missing", self._codes())
+
+    def test_no_coach_disappears_when_a_coach_is_tagged(self):
+        self._tag(self.ceo, self.decision, self.technical, self.user_role, last_contact_date="2026-11-01")
+        self.assertEqual(self._codes(), {"no_coach"})
+        insider = self._tag(self.insider, last_contact_date="2026-11-01")
+        self.assertIn("no_coach", self._codes())
+        insider.role_ids = self.coach
+        self.assertEqual(self._codes(), set())
+
+    def test_core_buyer_never_met_fires_and_clears(self):
+        self._full_centre()
+        ceo = self.deal.kam_stakeholder_ids.filtered(lambda s: s.partner_id == self.ceo)
+        ceo.last_contact_date = False
+        self.assertIn("core_not_met", self._codes())
+        ceo.last_contact_date = fields.Date.today()
+        self.assertNotIn("core_not_met", self._codes())
+
+    def test_new_face_not_followed_up_after_the_threshold(self):
+        self._full_centre()
+        newcomer = self.env["res.partner"].create({"name": "Sun Mei", "parent_id": self.customer.id})
+        face = self._tag(newcomer, date_added=fields.Date.today() - timedelta(days=20))
+        self.env["crm.lead"]._cron_kam_refresh_red_flags()
+        self.assertIn("new_face", self._codes())
+        face.last_contact_date = fields.Date.today()
+        self.assertNotIn("new_face", self._codes())
+
+    def test_new_face_threshold_comes_from_settings(self):
+        self._full_centre()
+        newcomer = self.env["res.partner"].create({"name": "Sun Mei", "parent_id": self.customer.id})
+        self._tag(newcomer, date_added=fields.Date.today() - timedelta(days=5))
+        self.env["crm.lead"]._cron_kam_refresh_red_flags()
+        self.assertNotIn("new_face", self._codes())
+        settings = self.env["res.config.settings"].create({"kam_new_face_days": 3})
+        settings.execute()
+        self.assertIn("new_face", self._codes())
+
+    def test_moving_a_contact_to_another_company_raises_identity_changed(self):
+        self._full_centre()
+        competitor = self.env["res.partner"].create({"name": "Baotou Steel", "is_company": True})
+        self.cto.parent_id = competitor
+        self.assertIn("identity_changed", self._codes())
+        cto = self.deal.kam_stakeholder_ids.filtered(lambda s: s.partner_id == self.cto)
+        self.assertIn("Company", cto.identity_change_note)
+        # It stays until someone reviews the row.
+        self.deal.invalidate_recordset()
+        self.env["crm.lead"]._cron_kam_refresh_red_flags()
+        self.assertIn("identity_changed", self._codes())
+        cto.with_user(self.user_salesman).action_kam_review_identity()
+        self.assertNotIn("identity_changed", self._codes())
+
+    def test_a_new_job_position_or_archiving_also_changes_identity(self):
+        self._full_centre()
+        self.ceo.function = "Chairman"
+        self.assertIn("identity_changed", self._codes())
+        stakeholders = self.deal.kam_stakeholder_ids
+        stakeholders.action_kam_review_identity()
+        self.plant.action_archive()
+        self.assertIn("identity_changed", self._codes())
+        # Writing the same value again changes nothing.
+        stakeholders.action_kam_review_identity()
+        self.cto.function = "CTO"
+        self.assertNotIn("identity_changed", self._codes())
+
+    def test_has_red_flags_filter(self):
+        clean = self.env["crm.lead"].create({"name": "Clean", "type": "opportunity", "partner_id": self.customer.id})
+        self._full_centre()
+        for partner, role in ((self.ceo, self.decision), (self.cto, self.technical), (self.plant, self.user_role)):
+            self._tag(partner, role, deal=clean, last_contact_date="2026-11-01")
+        self._tag(self.insider, self.coach, deal=clean, last_contact_date="2026-11-01")
+        flagged = self.env["crm.lead"].create({"name": "Flagged", "type": "opportunity"})
+        # Odoo 18 does not flush pending many2many computes before a search on
+        # them within the same transaction; requests are flushed at their end.
+        self.env.flush_all()
+        found = self.env["crm.lead"].search([("id", "in", (clean | flagged).ids), ("kam_red_flag_ids", "!=", False)])
+        self.assertEqual(found, flagged)
+        no_coach = self.env.ref("kam_sales_process.red_flag_no_coach")
+        self.assertIn(flagged, self.env["crm.lead"].search([("kam_red_flag_ids", "in", no_coach.ids)]))
+
+    def test_an_automation_rule_on_a_new_red_flag_can_be_built_without_code(self):
+        no_coach = self.env.ref("kam_sales_process.red_flag_no_coach")
+        lead_model = self.env.ref("crm.model_crm_lead")
+        self.env["base.automation"].create(
+            {
+                "name": "Warn when a deal loses its coach",
+                "model_id": lead_model.id,
+                "trigger": "on_create_or_write",
+                "trigger_field_ids": [(6, 0, self.env.ref("kam_sales_process.field_crm_lead__kam_red_flag_ids").ids)],
+                "filter_pre_domain": f"[('kam_red_flag_ids', 'not in', [{no_coach.id}])]",
+                "filter_domain": f"[('kam_red_flag_ids', 'in', [{no_coach.id}])]",
+                "action_server_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Flag priority",
+                            "model_id": lead_model.id,
+                            "state": "object_write",
+                            "update_path": "priority",
+                            "value": "3",
+                            "evaluation_type": "value",
+                        },
+                    )
+                ],
+            }
+        )
+        self._full_centre()
+        self.assertEqual(self.deal.priority, "0")
+        insider = self.deal.kam_stakeholder_ids.filtered(lambda s: s.partner_id == self.insider)
+        insider.unlink()
+        self.assertIn("no_coach", self._codes())
+        self.assertEqual(self.deal.priority, "3")
+
+
+class TestStakeholders(BuyingCentreCase):
+    def test_one_row_per_person_per_deal_with_a_clear_message(self):
+        self._tag(self.ceo, self.decision)
+        with self.assertRaises(ValidationError) as refusal, self.cr.savepoint():
+            self._tag(self.ceo, self.coach)
+        self.assertIn("Wang Jun", str(refusal.exception))
+        self.assertIn("only appear once", str(refusal.exception))
+
+    def test_a_salesperson_sees_stakeholders_only_on_deals_they_can_see(self):
+        mine = self._tag(self.ceo, self.decision)
+        other_deal = self.env["crm.lead"].create(
+            {"name": "Someone else's", "type": "opportunity", "user_id": self.user_sales_manager.id}
+        )
+        theirs = self._tag(self.cto, self.technical, deal=other_deal)
+        visible = self.env["kam.stakeholder"].with_user(self.user_salesman).search([("id", "in", (mine | theirs).ids)])
+        self.assertEqual(visible, mine)
+        with self.assertRaises(AccessError):
+            theirs.with_user(self.user_salesman).read(["partner_id"])
+        all_docs = (
+            self.env["kam.stakeholder"].with_user(self.user_sales_all).search([("id", "in", (mine | theirs).ids)])
+        )
+        self.assertEqual(all_docs, mine | theirs)
+
+    def test_last_contact_follows_emails_meetings_and_done_activities(self):
+        stakeholder = self._tag(self.ceo, self.decision)
+        self.assertFalse(stakeholder.contacted)
+        self.deal.message_post(body="Thanks for the visit", author_id=self.ceo.id, message_type="email")
+        self.assertEqual(stakeholder.last_contact_date, fields.Date.today())
+        self.assertTrue(stakeholder.contacted)
+
+        cto = self._tag(self.cto, self.technical)
+        yesterday = fields.Datetime.now() - timedelta(days=1)
+        self.env["calendar.event"].create(
+            {
+                "name": "Plant tour",
+                "start": yesterday,
+                "stop": yesterday + timedelta(hours=2),
+                "partner_ids": [(6, 0, self.cto.ids)],
+            }
+        )
+        self.assertEqual(cto.last_contact_date, yesterday.date())
+
+        plant = self._tag(self.plant, self.user_role)
+        call = self.env.ref("mail.mail_activity_data_call")
+        self.plant.activity_schedule(activity_type_id=call.id, user_id=self.user_salesman.id).action_feedback("Called")
+        self.assertEqual(plant.last_contact_date, fields.Date.today())
+
+    def test_last_contact_can_be_set_by_hand_and_a_later_contact_wins(self):
+        stakeholder = self._tag(self.ceo, self.decision)
+        stakeholder.last_contact_date = "2026-01-15"
+        self.assertEqual(str(stakeholder.last_contact_date), "2026-01-15")
+        self.deal.message_post(body="Following up", partner_ids=self.ceo.ids, message_type="comment")
+        self.assertEqual(stakeholder.last_contact_date, fields.Date.today())
+
+    def test_reports_to_defaults_from_the_contacts_hierarchy(self):
+        boss = self._tag(self.ceo, self.decision)
+        assistant = self.env["res.partner"].create({"name": "Ma Lin", "parent_id": self.ceo.id})
+        row = self._tag(assistant)
+        self.assertEqual(row.reports_to_id, boss)
+
+    def test_the_contact_shows_its_deals_and_roles(self):
+        self._tag(self.insider, self.coach)
+        other = self.env["crm.lead"].create({"name": "Cold mill", "type": "opportunity"})
+        self._tag(self.insider, self.coach, self.user_role, deal=other)
+        self.assertEqual(self.insider.kam_stakeholder_count, 2)
+        self.assertEqual(self.insider.kam_role_ids, self.coach | self.user_role)
+        action = self.insider.action_kam_view_stakeholders()
+        self.assertEqual(self.env["kam.stakeholder"].search(action["domain"]).lead_id, self.deal | other)
+        coaches = self.env["res.partner"].search([("kam_role_ids", "in", self.coach.ids)])
+        self.assertEqual(coaches, self.insider)
+        groups = self.env["res.partner"]._read_group([("id", "in", self.insider.ids)], ["kam_role_ids"], ["__count"])
+        self.assertEqual({role.id for role, _count in groups}, set((self.coach | self.user_role).ids))
+
+    def test_a_person_picked_in_the_buying_centre_is_created_under_the_customer(self):
+        with Form(self.deal.with_user(self.user_salesman)) as form, form.kam_stakeholder_ids.new() as line:
+            line.partner_id = (
+                self.env["res.partner"]
+                .with_context(default_parent_id=self.deal.kam_customer_company_id.id)
+                .create({"name": "Newcomer Xu"})
+            )
+            line.role_ids.add(self.coach)
+        newcomer = self.deal.kam_stakeholder_ids.partner_id.filtered(lambda p: p.name == "Newcomer Xu")
+        self.assertEqual(newcomer.parent_id, self.customer)
