@@ -108,24 +108,24 @@ class CrmLead(models.Model):
         people = defaultdict(list)
         real_ids = [lead_id for lead_id in self._origin.ids if lead_id]
         if real_ids:
-            stakeholders = (
-                self.env["kam.stakeholder"]
-                .sudo()
-                .search_fetch(
-                    [("lead_id", "in", real_ids)],
-                    ["lead_id", "role_ids", "contacted", "date_added", "last_contact_date", "identity_changed"],
-                )
+            # One query whatever the number of deals (the ORM would fetch the
+            # roles of 50,000 stakeholders in batches of 1,000).
+            self.env["kam.stakeholder"].flush_model(
+                ["lead_id", "role_ids", "contacted", "date_added", "last_contact_date", "identity_changed"]
             )
-            for s in stakeholders:
-                people[s.lead_id.id].append(
-                    Person(
-                        frozenset(s.role_ids._ids),
-                        s.contacted,
-                        s.date_added,
-                        s.last_contact_date or None,
-                        s.identity_changed,
-                    )
-                )
+            self.env.cr.execute(
+                """
+                SELECT s.lead_id, s.contacted, s.date_added, s.last_contact_date, s.identity_changed,
+                       array_remove(array_agg(rel.role_id), NULL)
+                  FROM kam_stakeholder s
+             LEFT JOIN kam_stakeholder_role_rel rel ON rel.stakeholder_id = s.id
+                 WHERE s.lead_id = ANY(%s)
+              GROUP BY s.id
+                """,
+                [real_ids],
+            )
+            for lead_id, contacted, added, last_contact, changed, role_ids in self.env.cr.fetchall():
+                people[lead_id].append(Person(frozenset(role_ids), contacted, added, last_contact, changed))
         Flag = self.env["kam.red.flag"]
         for lead in self:
             if lead.type != "opportunity" or not lead.active:
@@ -143,12 +143,25 @@ class CrmLead(models.Model):
             return 14
 
     @api.model
-    def _cron_kam_refresh_red_flags(self, batch_size=5000):
+    def _cron_kam_refresh_red_flags(self):
         """Daily: red flags that depend on time (new faces not followed up)."""
-        leads = self.sudo().search([("type", "=", "opportunity"), ("active", "=", True)])
+        self.sudo().search([("type", "=", "opportunity"), ("active", "=", True)])._kam_refresh_red_flags()
+
+    def _kam_refresh_red_flags(self, batch_size=10000):
+        """Recompute the red flags of these deals, ``batch_size`` deals per compute call.
+
+        The ORM's own recompute would split a batch into pages of 1,000 deals,
+        each with its own queries: here one batch costs the same few queries
+        whatever its size.
+        """
+        field = self._fields["kam_red_flag_ids"]
+        leads = self.sudo()
         for start in range(0, len(leads), batch_size):
             batch = leads[start : start + batch_size]
-            self.env.add_to_compute(self._fields["kam_red_flag_ids"], batch)
+            # Load in one query each what the compute and the automation rules
+            # (old values) read, instead of pages of 1,000 deals.
+            batch.fetch(["type", "active", "kam_red_flag_ids"])
+            field.compute_value(batch)
             batch.flush_recordset(["kam_red_flag_ids"])
             if len(leads) > batch_size:
                 self.env["ir.cron"]._notify_progress(done=start + len(batch), remaining=len(leads) - start - len(batch))

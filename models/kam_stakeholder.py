@@ -29,7 +29,14 @@ class KamStakeholder(models.Model):
         help="The person at the customer who takes part in the buying decision.",
     )
     function = fields.Char(related="partner_id.function", string="Job Position")
-    role_ids = fields.Many2many("kam.buying.role", string="Roles", help="The parts this person plays in the decision.")
+    role_ids = fields.Many2many(
+        "kam.buying.role",
+        "kam_stakeholder_role_rel",
+        "stakeholder_id",
+        "role_id",
+        string="Roles",
+        help="The parts this person plays in the decision.",
+    )
     influence = fields.Integer(help="Weight of this person in the decision, from 0 to 100.")
     attitude = fields.Selection(
         ATTITUDES, default="unknown", required=True, help="Where this person stands towards our offer."
