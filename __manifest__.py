@@ -28,4 +28,12 @@
         "views/crm_lead_views.xml",
         "wizards/kam_stage_override_views.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "kam_sales_process/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "kam_sales_process/static/tests/tours/**/*",
+        ],
+    },
 }

@@ -36,6 +36,11 @@ class CrmLead(models.Model):
     kam_stakeholder_ids = fields.One2many(
         "kam.stakeholder", "lead_id", string="Buying Centre", help="Who takes part in the customer's decision."
     )
+    kam_decision_chain = fields.Json(
+        string="Decision Chain",
+        compute="_compute_kam_decision_chain",
+        help="The buying centre as an org chart: who reports to whom, their roles and attitude.",
+    )
     kam_customer_company_id = fields.Many2one(
         "res.partner",
         string="Customer Company",
@@ -133,6 +138,33 @@ class CrmLead(models.Model):
                 continue
             codes = red_flags(people[lead._origin.id], core, coach, today, new_face_days)
             lead.kam_red_flag_ids = Flag.browse(sorted(flag_ids[code] for code in codes if code in flag_ids))
+
+    @api.depends(
+        "kam_stakeholder_ids.partner_id",
+        "kam_stakeholder_ids.role_ids",
+        "kam_stakeholder_ids.attitude",
+        "kam_stakeholder_ids.reports_to_id",
+        "kam_stakeholder_ids.influence",
+        "kam_stakeholder_ids.contacted",
+    )
+    def _compute_kam_decision_chain(self):
+        attitudes = dict(self.env["kam.stakeholder"]._fields["attitude"]._description_selection(self.env))
+        for lead in self:
+            lead.kam_decision_chain = [
+                {
+                    "id": s.id,
+                    "parent_id": s.reports_to_id.id or False,
+                    "name": s.partner_id.name or "",
+                    "function": s.partner_id.function or "",
+                    "attitude": s.attitude,
+                    "attitude_label": attitudes.get(s.attitude, ""),
+                    "influence": s.influence,
+                    "contacted": s.contacted,
+                    "roles": [{"name": r.name, "color": r.color} for r in s.role_ids],
+                }
+                for s in lead.kam_stakeholder_ids
+                if s.id
+            ]
 
     @api.model
     def _kam_get_new_face_days(self):

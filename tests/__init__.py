@@ -1,5 +1,6 @@
 from . import (
     test_buying_centre,
+    test_decision_chain,
     test_gate_enforcement,
     test_gate_milestones,
     test_gate_override,
