@@ -21,6 +21,4 @@ class CalendarEvent(models.Model):
         """A meeting with a stakeholder is a contact: refresh their last contact date."""
         partners = self.partner_ids | (extra or self.env["res.partner"])
         if partners:
-            tagged = self.env["kam.stakeholder"].sudo().search([("partner_id", "in", partners.ids)])
-            if tagged:
-                self.env["kam.stakeholder"]._kam_refresh_last_contact(tagged.partner_id.ids)
+            self.env["kam.stakeholder"]._kam_refresh_last_contact(partners.ids)

@@ -14,7 +14,5 @@ class MailMessage(models.Model):
         partner_ids = set(contacts.author_id.ids) | set(contacts.partner_ids.ids)
         partner_ids |= {m.res_id for m in contacts if m.model == "res.partner" and m.mail_activity_type_id}
         if partner_ids:
-            tagged = self.env["kam.stakeholder"].sudo().search([("partner_id", "in", list(partner_ids))])
-            if tagged:
-                self.env["kam.stakeholder"]._kam_refresh_last_contact(tagged.partner_id.ids)
+            self.env["kam.stakeholder"]._kam_refresh_last_contact(partner_ids)
         return messages
