@@ -134,3 +134,20 @@ with conn.cursor() as cr:
         cr.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
 PY
 }
+
+# The browser tours need Chromium. Odoo would skip them without it (the tests
+# make that a failure); install Debian's package when we can, else stop.
+kam_require_chromium() {
+    local bin
+    for bin in chromium google-chrome chromium-browser google-chrome-stable; do
+        command -v "$bin" >/dev/null 2>&1 && return 0
+    done
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        kam_say "installing Debian's chromium for the browser tours"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+            >/tmp/kam-apt-chromium.log 2>&1 ||
+            kam_die "installing chromium failed; see /tmp/kam-apt-chromium.log"
+        return 0
+    fi
+    kam_die "Chromium not found for the browser tours: install Debian's chromium package (apt-get install chromium)."
+}

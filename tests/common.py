@@ -11,8 +11,10 @@ Tests never rely on demo data.
 """
 
 import itertools
+import unittest
 
 from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import common as odoo_test_common
 
 
 class KamCase(TransactionCase):
@@ -111,3 +113,22 @@ class KamGateCase(KamCase):
                 self._meet(deal, gates[current])
             deal.stage_id = nxt
         return deal
+
+
+class TourMixin:
+    """For HttpCase classes: a tour fails, never skips, when its browser is missing.
+
+    Odoo skips browser tests when it finds no Chrome/Chromium or no
+    websocket-client module; a missing piece would then pass unnoticed.
+    """
+
+    def start_tour(self, url_path, tour_name, step_delay=None, **kwargs):
+        if odoo_test_common.websocket is None:
+            self.fail("The Python package websocket-client is missing: it is in requirements.txt (scripts/test).")
+        try:
+            found = odoo_test_common._find_executable()
+        except unittest.SkipTest:
+            found = None
+        if not found:
+            self.fail("No Chromium on PATH for the browser tours: install Debian's chromium package.")
+        return super().start_tour(url_path, tour_name, step_delay=step_delay, **kwargs)

@@ -2,11 +2,12 @@
 
 from odoo.tests import HttpCase, tagged
 
+from .common import TourMixin
 from .test_buying_centre import BuyingCentreCase
 
 
 @tagged("post_install", "-at_install")
-class TestDecisionChain(BuyingCentreCase, HttpCase):
+class TestDecisionChain(TourMixin, BuyingCentreCase, HttpCase):
     def test_the_chain_lists_people_with_their_manager(self):
         boss = self._tag(self.ceo, self.decision, attitude="supporter")
         cto = self._tag(self.cto, self.technical, attitude="opponent", reports_to_id=boss.id)
