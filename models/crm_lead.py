@@ -333,11 +333,15 @@ class CrmLead(models.Model):
         if not required:
             return {}
         Row = self.env["kam.lead.milestone"].sudo()
-        rows = [row for row in Row._kam_fetch_rows(list(required)) if row.milestone_id in required[row.lead_id]]
+
+        def required_rows():
+            return [row for row in Row._kam_fetch_rows(list(required)) if row.milestone_id in required[row.lead_id]]
+
+        rows = required_rows()
         if len(rows) < sum(len(wanted) for wanted in required.values()):
             # Rows missing (a milestone added in this transaction, …): create them.
             self.browse(list(required))._kam_sync_milestones()
-            rows = [row for row in Row._kam_fetch_rows(list(required)) if row.milestone_id in required[row.lead_id]]
+            rows = required_rows()
         # States that follow the data are checked again now: the data may
         # have changed through related records since they were stored.
         states = {row.id: row.state for row in rows}

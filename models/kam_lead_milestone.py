@@ -135,16 +135,22 @@ class KamLeadMilestone(models.Model):
     @api.model
     def _kam_fetch_rows(self, lead_ids):
         """The rows of these deals as plain ``RowData`` values, in one query."""
-        if not lead_ids:
+        return self._kam_select_rows("lead_id", lead_ids)
+
+    @api.model
+    def _kam_select_rows(self, column, ids):
+        """The rows whose ``column`` (``id`` or ``lead_id``) is in ``ids``, as ``RowData``, in one query."""
+        if not ids:
             return []
         self.flush_model(["lead_id", "milestone_id", "state"])
         self.env.cr.execute(
             SQL(
-                "SELECT id, lead_id, milestone_id, state FROM kam_lead_milestone WHERE lead_id = ANY(%s)",
-                list(lead_ids),
+                "SELECT id, lead_id, milestone_id, state FROM kam_lead_milestone WHERE %s = ANY(%s)",
+                SQL.identifier(column),
+                list(ids),
             )
         )
-        return [RowData(*values) for values in self.env.cr.fetchall()]
+        return [RowData._make(values) for values in self.env.cr.fetchall()]
 
     def _refresh_states(self):
         """Recompute the state of condition, roles and activity rows from the data.
@@ -157,13 +163,9 @@ class KamLeadMilestone(models.Model):
         if not self:
             return {}
         specs = self.env["kam.milestone"]._kam_get_specs()
-        self.flush_model(["lead_id", "milestone_id", "state"])
-        self.env.cr.execute(
-            SQL("SELECT id, lead_id, milestone_id, state FROM kam_lead_milestone WHERE id = ANY(%s)", self.ids)
-        )
         rows = [
             row
-            for row in map(RowData._make, self.env.cr.fetchall())
+            for row in self._kam_select_rows("id", self.ids)
             if row.state != "waived" and (spec := specs.get(row.milestone_id)) and spec.kind != "check"
         ]
         by_kind = defaultdict(list)

@@ -93,8 +93,7 @@ class KamMilestone(models.Model):
         for milestone in self:
             if milestone.kind == "condition":
                 try:
-                    domain = safe_eval(milestone.condition_domain or "[]")
-                    Lead._search(domain)  # refuses unknown fields and malformed terms
+                    Lead._search(milestone._get_domain())  # refuses unknown fields and malformed terms
                 except Exception as exc:
                     raise ValidationError(
                         self.env._(
