@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 GRADES = ("A", "B", "C", "D")
 
@@ -88,3 +89,130 @@ def quadrant(volume: float, profit: float, volume_cutoff: float, profit_cutoff: 
     if high_profit:
         return "cash_cow"
     return "dog"
+
+
+# --- the 7+3 qualification scorecard (seed 001) -------------------------------
+
+#: The ten items of the 7+3 scorecard: seven about the customer, three about us.
+QUALIFICATION_ITEMS = (
+    ("basic_facts", "customer"),
+    ("timeline", "customer"),
+    ("budget", "customer"),
+    ("need", "customer"),
+    ("key_person", "customer"),
+    ("decision_process", "customer"),
+    ("competition", "customer"),
+    ("strength", "own"),
+    ("product_fit", "own"),
+    ("service", "own"),
+)
+ITEM_MAX = 10
+
+
+def qualification_score(item_scores: Iterable[float | None]) -> int:
+    """The 7+3 score 0-100: ten items scored 0-10 each (missing items count 0, out-of-range ones are clamped)."""
+    return round(sum(min(max(score or 0, 0), ITEM_MAX) for score in item_scores))
+
+
+# --- the account value scorecard -----------------------------------------------
+
+
+def parse_thresholds(text: str | None) -> tuple[float, ...]:
+    """Thresholds written as "10000, 50000, 200000" -> (10000.0, 50000.0, 200000.0).
+
+    Raises ``ValueError`` unless they are numbers in strictly ascending order.
+    Blank text gives no thresholds (the criterion then earns nothing).
+    """
+    if not text or not text.strip():
+        return ()
+    values = tuple(float(part.strip().replace("_", "")) for part in text.replace(";", ",").split(","))
+    if any(b <= a for a, b in pairwise(values)):
+        raise ValueError("thresholds must be strictly ascending")
+    return values
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A criterion of the account value scorecard as configured."""
+
+    code: str
+    weight: float
+    thresholds: tuple[float, ...]
+    higher_is_better: bool = True
+
+
+@dataclass(frozen=True)
+class AccountFigures:
+    """What the database says about one account, in the scoring company's currency.
+
+    ``won_count``/``won_revenue`` and ``lost_count`` cover the look-back window
+    (12 months by default); ``days_since_won`` is ``None`` when the account never
+    won; ``ratings`` are the manual 0-5 star ratings by criterion code.
+    """
+
+    won_revenue: float = 0.0
+    won_count: int = 0
+    lost_count: int = 0
+    pipeline: float = 0.0
+    days_since_won: int | None = None
+    deep_contacts: int = 0
+    ratings: dict[str, int] | None = None
+
+    @property
+    def average_won(self) -> float:
+        return self.won_revenue / self.won_count if self.won_count else 0.0
+
+    @property
+    def win_rate(self) -> float | None:
+        """Won share of the closed deals in %, ``None`` when nothing was closed."""
+        closed = self.won_count + self.lost_count
+        return 100.0 * self.won_count / closed if closed else None
+
+
+#: Manual ratings (0-5 stars) score 20 points a star.
+RATING_CODES = ("strategic_fit", "financial_health", "chain_transparency", "demand_continuity")
+RATING_MAX = 5
+
+
+def raw_value(code: str, figures: AccountFigures) -> float | None:
+    """The raw value of a criterion for an account (``None`` = no data)."""
+    if code in RATING_CODES:
+        return float((figures.ratings or {}).get(code) or 0)
+    return {
+        "won_revenue": figures.won_revenue,
+        "won_count": float(figures.won_count),
+        "average_won": figures.average_won,
+        "win_rate": figures.win_rate,
+        "pipeline": figures.pipeline,
+        "days_since_won": None if figures.days_since_won is None else float(figures.days_since_won),
+        "relationship_depth": float(figures.deep_contacts),
+    }[code]
+
+
+def score_account(figures: AccountFigures, criteria: Iterable[Criterion]) -> tuple[float, list[dict]]:
+    """The account's score 0-100 and the breakdown: one dict per criterion.
+
+    Each dict holds ``code``, ``value`` (raw), ``points`` (0-100), ``weight`` and
+    ``contribution`` (points x weight / total weight), so that the contributions
+    add up to the score.  Manual ratings earn 20 points a star; the others are
+    normalised by their thresholds (:func:`criterion_points`).
+    """
+    criteria = [c for c in criteria if c.weight > 0]
+    total_weight = sum(c.weight for c in criteria)
+    lines = []
+    for criterion in criteria:
+        value = raw_value(criterion.code, figures)
+        if criterion.code in RATING_CODES:
+            points = 100.0 * min(max(value or 0, 0), RATING_MAX) / RATING_MAX
+        else:
+            points = criterion_points(value, criterion.thresholds, criterion.higher_is_better)
+        lines.append(
+            {
+                "code": criterion.code,
+                "value": value,
+                "points": points,
+                "weight": criterion.weight,
+                "contribution": round(points * criterion.weight / total_weight, 2) if total_weight else 0.0,
+            }
+        )
+    return weighted_score((line["points"], line["weight"]) for line in lines), lines

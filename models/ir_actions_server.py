@@ -19,8 +19,8 @@ class IrActionsServer(models.Model):
     _inherit = "ir.actions.server"
 
     state = fields.Selection(
-        selection_add=[("kam_gate_check", "Check Stage Gates")],
-        ondelete={"kam_gate_check": "cascade"},
+        selection_add=[("kam_gate_check", "Check Stage Gates"), ("kam_recompute_tiers", "Recompute Account Tiers")],
+        ondelete={"kam_gate_check": "cascade", "kam_recompute_tiers": "cascade"},
     )
 
     def _kam_get_batch_states(self):
@@ -29,7 +29,7 @@ class IrActionsServer(models.Model):
         base.automation runs such actions once per batch instead of once per
         record (see ``base.automation._process``).  Extension hook.
         """
-        return {"kam_gate_check"}
+        return {"kam_gate_check", "kam_recompute_tiers"}
 
     def _run_action_kam_gate_check_multi(self, eval_context=None):
         """Refuse forward stage moves of the records whose milestones are not met.
@@ -50,6 +50,25 @@ class IrActionsServer(models.Model):
                 lead_id: values["stage_id"] for lead_id, values in old_values.items() if "stage_id" in values
             }
         records._kam_check_gates(from_stages)
+        return False
+
+    def _run_action_kam_recompute_tiers_multi(self, eval_context=None):
+        """Rescore the account tiers of the records: companies (or their people's companies) or deals' customers.
+
+        On contacts or deals, the accounts concerned are rescored at once; run
+        with no record (e.g. from a scheduled action), every account is.
+        """
+        records = eval_context.get("records") or eval_context.get("record")
+        model = eval_context["model"]
+        if records and records._name == "crm.lead":
+            records = records.partner_id
+        elif records is not None and records._name != "res.partner":
+            return False
+        partners = self.env["res.partner"]
+        if records:
+            partners.browse(records.ids)._kam_recompute_tiers()
+        elif model._name == "res.partner":
+            partners._kam_recompute_all_tiers()
         return False
 
     def run(self):

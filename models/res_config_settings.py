@@ -1,4 +1,16 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .crm_lead_tiering import GRADE_PARAMS
+
+
+def _grade_field(key, string, help_text):
+    return fields.Integer(
+        string=string,
+        config_parameter=f"kam_sales_process.grade_{key}",
+        default=GRADE_PARAMS[key],
+        help=help_text,
+    )
 
 
 class ResConfigSettings(models.TransientModel):
@@ -11,10 +23,85 @@ class ResConfigSettings(models.TransientModel):
         help="A person who joined a deal's buying centre and was not contacted within this many days raises the "
         "red flag 'new face not followed up'.",
     )
+    kam_grade_a_probability = _grade_field(
+        "a_probability", "Grade A: Probability ≥ (%)", "Grade A needs this win probability…"
+    )
+    kam_grade_a_days = _grade_field(
+        "a_days", "Grade A: Closing Within (days)", "…and the expected closing within this many days."
+    )
+    kam_grade_b_probability = _grade_field(
+        "b_probability", "Grade B: Probability ≥ (%)", "Grade B needs this win probability…"
+    )
+    kam_grade_b_days = _grade_field(
+        "b_days", "Grade B: Closing Within (days)", "…and the expected closing within this many days."
+    )
+    kam_grade_c_probability = _grade_field(
+        "c_probability",
+        "Grade C: Probability ≥ (%)",
+        "Grade C needs this win probability (deals without a closing date are graded C at best); below, D.",
+    )
+    kam_grade_c_days = _grade_field(
+        "c_days", "Grade C: Closing Within (days)", "…and the expected closing within this many days."
+    )
+    kam_key_account_tier_id = fields.Many2one(
+        related="company_id.kam_key_account_tier_id", readonly=False, string="Minimum Key-Account Tier"
+    )
+    kam_tier_scope = fields.Selection(related="company_id.kam_tier_scope", readonly=False)
+    kam_tier_months = fields.Integer(related="company_id.kam_tier_months", readonly=False)
+    kam_quadrant_volume_cutoff = fields.Monetary(
+        related="company_id.kam_quadrant_volume_cutoff", readonly=False, currency_field="company_currency_id"
+    )
+    kam_quadrant_margin_cutoff = fields.Float(related="company_id.kam_quadrant_margin_cutoff", readonly=False)
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+
+    @api.constrains(
+        "kam_grade_a_probability",
+        "kam_grade_b_probability",
+        "kam_grade_c_probability",
+        "kam_grade_a_days",
+        "kam_grade_b_days",
+        "kam_grade_c_days",
+    )
+    def _check_kam_grade_matrix(self):
+        for settings in self:
+            probabilities = (
+                settings.kam_grade_a_probability,
+                settings.kam_grade_b_probability,
+                settings.kam_grade_c_probability,
+            )
+            days = (settings.kam_grade_a_days, settings.kam_grade_b_days, settings.kam_grade_c_days)
+            if not all(0 <= p <= 100 for p in probabilities) or any(d < 0 for d in days):
+                raise ValidationError(
+                    self.env._("Grade probabilities are between 0 and 100 and days cannot be negative.")
+                )
+            if not (probabilities[0] >= probabilities[1] >= probabilities[2] and days[0] <= days[1] <= days[2]):
+                raise ValidationError(
+                    self.env._(
+                        "The grade matrix must be graded: A asks at least the probability of B, B of C; and A's "
+                        "closing window is at most B's, B's at most C's."
+                    )
+                )
 
     def set_values(self):
-        before = self.env["crm.lead"]._kam_get_new_face_days()
+        lead = self.env["crm.lead"]
+        before = lead._kam_get_new_face_days()
+        grades_before = lead._kam_get_grade_matrix()
         result = super().set_values()
-        if self.env["crm.lead"]._kam_get_new_face_days() != before:
-            self.env["crm.lead"]._cron_kam_refresh_red_flags()
+        if lead._kam_get_new_face_days() != before:
+            lead._cron_kam_refresh_red_flags()
+        if lead._kam_get_grade_matrix() != grades_before:
+            # Regrade every open deal with the new matrix (deals without a closing date too).
+            lead.sudo().search([("probability", "<", 100), ("probability", ">", 0)])._kam_refresh_grades()
         return result
+
+    def action_kam_recompute_tiers(self):
+        """Recompute every account's tier in the background (scheduled action, with progress)."""
+        self.env["res.partner"]._kam_request_full_rescore()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": self.env._("The account tiers are being recomputed in the background."),
+            },
+        }

@@ -8,4 +8,5 @@ from . import (
     test_gate_rpc,
     test_groups,
     test_i18n,
+    test_tiering,
 )

@@ -3,11 +3,16 @@
 import pytest
 
 from kam_sales_process.tiering import (
+    AccountFigures,
+    Criterion,
     GradeMatrix,
     criterion_points,
     opportunity_grade,
+    parse_thresholds,
     pick_tier,
     quadrant,
+    qualification_score,
+    score_account,
     weighted_score,
 )
 
@@ -75,3 +80,75 @@ def test_quadrant_cut_offs_are_inclusive():
     assert quadrant(100, 19.9, 100, 20) == "elephant"
     assert quadrant(99, 20, 100, 20) == "cash_cow"
     assert quadrant(0, 0, 100, 20) == "dog"
+
+
+def test_qualification_score_sums_ten_items_to_100():
+    assert qualification_score([10] * 10) == 100
+    assert qualification_score([6, 6, 6, 6, 6, 6, 6, 6, 6, 6]) == 60
+    assert qualification_score([None, 5, 0]) == 5
+    assert qualification_score([15, -3]) == 10  # clamped to 0-10
+
+
+def test_parse_thresholds():
+    assert parse_thresholds("10000, 50_000; 200000") == (10000.0, 50000.0, 200000.0)
+    assert parse_thresholds("  ") == ()
+    with pytest.raises(ValueError):
+        parse_thresholds("5, 5")
+    with pytest.raises(ValueError):
+        parse_thresholds("10, abc")
+
+
+def test_account_figures_derived_metrics():
+    figures = AccountFigures(won_revenue=300_000, won_count=3, lost_count=1)
+    assert figures.average_won == 100_000
+    assert figures.win_rate == 75
+    assert AccountFigures().win_rate is None
+    assert AccountFigures().average_won == 0
+
+
+CRITERIA = [
+    Criterion("won_revenue", 3, (100_000, 500_000, 1_000_000, 5_000_000)),
+    Criterion("won_count", 1, (1, 3, 5, 10)),
+    Criterion("average_won", 1, (50_000, 100_000, 250_000, 500_000)),
+    Criterion("win_rate", 1, (20, 35, 50, 65)),
+    Criterion("pipeline", 2, (50_000, 200_000, 500_000, 1_000_000)),
+    Criterion("days_since_won", 1, (30, 90, 180, 365), higher_is_better=False),
+    Criterion("relationship_depth", 1, (1, 2, 4, 6)),
+    Criterion("strategic_fit", 1, ()),
+    Criterion("financial_health", 0, ()),  # weight 0: ignored
+]
+
+
+def test_score_account_each_criterion_and_breakdown_adds_up():
+    figures = AccountFigures(
+        won_revenue=600_000,  # 2 of 4 thresholds -> 50
+        won_count=3,  # 3 reaches 1 and 3 -> 50
+        lost_count=3,  # win rate 50 % -> 75
+        pipeline=1_000_000,  # all -> 100
+        days_since_won=100,  # <= 180 and 365 -> 50
+        deep_contacts=0,  # -> 0
+        ratings={"strategic_fit": 4, "financial_health": 5},  # 4 stars -> 80
+    )
+    score, lines = score_account(figures, CRITERIA)
+    points = {line["code"]: line["points"] for line in lines}
+    assert points == {
+        "won_revenue": 50,
+        "won_count": 50,
+        "average_won": 50,  # 200,000 reaches 2 of 4
+        "win_rate": 75,
+        "pipeline": 100,
+        "days_since_won": 50,
+        "relationship_depth": 0,
+        "strategic_fit": 80,
+    }
+    assert "financial_health" not in points
+    # (50*3 + 50 + 50 + 75 + 100*2 + 50 + 0 + 80) / 11
+    assert score == round(655 / 11, 2)
+    assert sum(line["contribution"] for line in lines) == pytest.approx(score, abs=0.05)
+
+
+def test_score_account_never_won_and_no_criteria():
+    score, lines = score_account(AccountFigures(), CRITERIA)
+    assert score == 0
+    assert {line["code"]: line["value"] for line in lines}["days_since_won"] is None
+    assert score_account(AccountFigures(won_revenue=1e9), []) == (0.0, [])

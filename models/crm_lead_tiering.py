@@ -1,0 +1,160 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import split_every
+
+from ..kam_sales_process.tiering import GRADES, QUALIFICATION_ITEMS, GradeMatrix, opportunity_grade, qualification_score
+
+#: Settings keys of the grade matrix and their defaults (see GradeMatrix).
+GRADE_PARAMS = {
+    "a_probability": 70,
+    "b_probability": 50,
+    "c_probability": 25,
+    "a_days": 30,
+    "b_days": 90,
+    "c_days": 180,
+}
+QUALIFICATION_HELP = {
+    "basic_facts": "Customer side. Basic facts known: industry, size, organisation, credit. "
+    "0 = nothing known, 10 = verified.",
+    "timeline": "Customer side. The project's timeline: when they decide, when they buy, when they need it. "
+    "0 = unknown, 10 = dates confirmed by the customer.",
+    "budget": "Customer side. Budget: approved, its amount and who holds it. 0 = unknown, 10 = approved and known.",
+    "need": "Customer side. The basic need (SPIN: situation, problem, implication, need-payoff). "
+    "0 = guessed, 10 = the customer stated it and its value.",
+    "key_person": "Customer side. The key person (decision maker, project owner) identified and met. "
+    "0 = unknown, 10 = met and supportive.",
+    "decision_process": "Customer side. The decision process: steps, evaluators, criteria. "
+    "0 = unknown, 10 = mapped and confirmed by the coach.",
+    "competition": "Customer side. Competitors known and their position. 0 = unknown, 10 = all known, we lead.",
+    "strength": "Our side. Our company's strength for this deal (references, size, brand). "
+    "0 = weak, 10 = clearly the strongest.",
+    "product_fit": "Our side. How well our product fits the need. 0 = poor fit, 10 = exact fit.",
+    "service": "Our side. Our capability to deliver and serve this customer. 0 = doubtful, 10 = proven.",
+}
+QUALIFICATION_LABELS = {
+    "basic_facts": "Basic Facts",
+    "timeline": "Project Timeline",
+    "budget": "Budget",
+    "need": "Basic Need",
+    "key_person": "Key Person",
+    "decision_process": "Decision Process",
+    "competition": "Competitors",
+    "strength": "Company Strength",
+    "product_fit": "Product Fit",
+    "service": "Service Capability",
+}
+
+
+def _qualification_field(code):
+    return fields.Integer(
+        string=QUALIFICATION_LABELS[code],
+        default=0,
+        tracking=False,
+        aggregator="avg",
+        help=QUALIFICATION_HELP[code],
+    )
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    kam_grade = fields.Selection(
+        [(grade, grade) for grade in GRADES],
+        string="Grade",
+        compute="_compute_kam_grade",
+        store=True,
+        index=True,
+        help="Opportunity grade from the win probability and the time to the expected closing: A first, D last. "
+        "Won deals are A, lost deals D. The matrix is set in Settings; grades are refreshed daily because "
+        "closing dates come nearer.",
+    )
+    kam_q_basic_facts = _qualification_field("basic_facts")
+    kam_q_timeline = _qualification_field("timeline")
+    kam_q_budget = _qualification_field("budget")
+    kam_q_need = _qualification_field("need")
+    kam_q_key_person = _qualification_field("key_person")
+    kam_q_decision_process = _qualification_field("decision_process")
+    kam_q_competition = _qualification_field("competition")
+    kam_q_strength = _qualification_field("strength")
+    kam_q_product_fit = _qualification_field("product_fit")
+    kam_q_service = _qualification_field("service")
+    kam_qualification_score = fields.Integer(
+        string="Qualification Score",
+        compute="_compute_kam_qualification_score",
+        store=True,
+        aggregator="avg",
+        help="The 7+3 scorecard: seven customer items and three items about us, 0-10 each, 0-100 in all. Usable "
+        "in condition milestones, e.g. leaving the first stage needs 60 or more.",
+    )
+
+    @api.depends(*("kam_q_" + code for code, _side in QUALIFICATION_ITEMS))
+    def _compute_kam_qualification_score(self):
+        for lead in self:
+            lead.kam_qualification_score = qualification_score(
+                lead["kam_q_" + code] for code, _s in QUALIFICATION_ITEMS
+            )
+
+    @api.constrains(*("kam_q_" + code for code, _side in QUALIFICATION_ITEMS))
+    def _check_kam_qualification_items(self):
+        for lead in self:
+            for code, _side in QUALIFICATION_ITEMS:
+                if not 0 <= lead["kam_q_" + code] <= 10:
+                    raise ValidationError(
+                        self.env._(
+                            "'%(item)s' is scored from 0 to 10 (got %(value)s).",
+                            item=self._fields["kam_q_" + code]._description_string(self.env),
+                            value=lead["kam_q_" + code],
+                        )
+                    )
+
+    @api.model
+    def _kam_get_grade_matrix(self):
+        params = self.env["ir.config_parameter"].sudo()
+        values = {}
+        for key, default in GRADE_PARAMS.items():
+            try:
+                values[key] = float(params.get_param(f"kam_sales_process.grade_{key}", default))
+            except (TypeError, ValueError):
+                values[key] = float(default)
+        return GradeMatrix(
+            probability=(values["a_probability"], values["b_probability"], values["c_probability"]),
+            days=(int(values["a_days"]), int(values["b_days"]), int(values["c_days"])),
+        )
+
+    @api.depends("probability", "date_deadline", "active", "stage_id.is_won")
+    def _compute_kam_grade(self):
+        matrix = self._kam_get_grade_matrix()
+        today = fields.Date.context_today(self)
+        for lead in self:
+            if lead.active and lead.stage_id.is_won:
+                lead.kam_grade = "A"
+            elif not lead.active and not lead.probability:
+                lead.kam_grade = "D"
+            else:
+                days = (lead.date_deadline - today).days if lead.date_deadline else None
+                lead.kam_grade = opportunity_grade(lead.probability or 0.0, days, matrix)
+
+    @api.model
+    def _cron_kam_refresh_grades(self, batch_size=5000):
+        """Daily: regrade the open deals with a closing date (their grade changes with time).
+
+        Reports its progress to the cron framework, which commits after each
+        batch and calls again while deals remain.
+        """
+        domain = [("date_deadline", "!=", False), ("probability", "<", 100), ("probability", ">", 0)]
+        leads = self.sudo().search(domain, order="id")
+        return leads._kam_refresh_grades(batch_size=batch_size)
+
+    def _kam_refresh_grades(self, batch_size=5000):
+        """Recompute the grade of these deals; write only those that changed."""
+        field = self._fields["kam_grade"]
+        done = 0
+        for ids in split_every(batch_size, self.ids):
+            batch = self.browse(ids)
+            self.env.add_to_compute(field, batch)
+            batch._recompute_recordset(["kam_grade"])
+            self.env.flush_all()
+            done += len(ids)
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(self) - done)
+            self.env.invalidate_all()
+        return done

@@ -1,0 +1,380 @@
+"""Customer tiering: opportunity grades, the 7+3 scorecard, account tiers, quadrants."""
+
+from datetime import timedelta
+
+from freezegun import freeze_time
+from odoo import fields
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, tagged
+
+from .common import KamGateCase
+
+
+@tagged("post_install", "-at_install")
+class TestOpportunityGrade(KamGateCase):
+    def test_grade_from_probability_and_closing_date(self):
+        today = fields.Date.today()
+        deal = self._new_deal(stage=self.s1, probability=80, date_deadline=today + timedelta(days=20))
+        self.assertEqual(deal.kam_grade, "A")
+        deal.date_deadline = today + timedelta(days=60)
+        self.assertEqual(deal.kam_grade, "B")
+        deal.probability = 30
+        self.assertEqual(deal.kam_grade, "C")
+        deal.date_deadline = False
+        self.assertEqual(deal.kam_grade, "C", "without a closing date a deal is judged on probability, C at best")
+        deal.probability = 10
+        self.assertEqual(deal.kam_grade, "D")
+
+    def test_won_is_a_lost_is_d(self):
+        self.env.ref("kam_sales_process.automation_stage_gate").active = False
+        deal = self._new_deal(stage=self.s1, probability=10)
+        deal.action_set_won()
+        self.assertEqual(deal.kam_grade, "A")
+        lost = self._new_deal(stage=self.s1, probability=90, date_deadline=fields.Date.today())
+        lost.action_set_lost()
+        self.assertEqual(lost.kam_grade, "D")
+
+    def test_daily_cron_regrades_as_the_closing_date_comes_nearer(self):
+        today = fields.Date.today()
+        deal = self._new_deal(stage=self.s1, probability=80, date_deadline=today + timedelta(days=45))
+        self.assertEqual(deal.kam_grade, "B")
+        with freeze_time(today + timedelta(days=20)):
+            self.env["crm.lead"]._cron_kam_refresh_grades()
+            self.assertEqual(deal.kam_grade, "A")
+
+    def test_settings_matrix_regrades_open_deals(self):
+        today = fields.Date.today()
+        deal = self._new_deal(stage=self.s1, probability=60, date_deadline=today + timedelta(days=10))
+        self.assertEqual(deal.kam_grade, "B")
+        settings = self.env["res.config.settings"].create({"kam_grade_a_probability": 60})
+        settings.execute()
+        self.assertEqual(deal.kam_grade, "A")
+        with self.assertRaises(ValidationError):
+            self.env["res.config.settings"].create({"kam_grade_a_probability": 40})  # below B's 50
+
+    def test_grade_group_and_filter(self):
+        self._new_deal(stage=self.s1, probability=90, date_deadline=fields.Date.today())
+        groups = self.env["crm.lead"].read_group([("team_id", "=", self.team.id)], ["kam_grade"], ["kam_grade"])
+        self.assertEqual([g["kam_grade"] for g in groups], ["A"])
+
+
+@tagged("post_install", "-at_install")
+class TestQualificationScore(KamGateCase):
+    ITEMS = (
+        "kam_q_basic_facts",
+        "kam_q_timeline",
+        "kam_q_budget",
+        "kam_q_need",
+        "kam_q_key_person",
+        "kam_q_decision_process",
+        "kam_q_competition",
+        "kam_q_strength",
+        "kam_q_product_fit",
+        "kam_q_service",
+    )
+
+    def test_score_is_the_sum_of_ten_items(self):
+        deal = self._new_deal(stage=self.s1)
+        with Form(deal) as form:
+            for name in self.ITEMS[:6]:
+                form[name] = 10
+            self.assertEqual(form.kam_qualification_score, 60)
+        self.assertEqual(deal.kam_qualification_score, 60)
+        deal.write(dict.fromkeys(self.ITEMS, 10))
+        self.assertEqual(deal.kam_qualification_score, 100)
+
+    def test_items_are_scored_0_to_10(self):
+        deal = self._new_deal(stage=self.s1)
+        with self.assertRaises(ValidationError):
+            deal.kam_q_budget = 11
+        with self.assertRaises(ValidationError):
+            deal.kam_q_budget = -1
+
+    def test_condition_milestone_on_the_score_gates_the_first_stage(self):
+        self.ms_budget.active = False
+        self.env["kam.milestone"].create(
+            {
+                "name": "Qualified (7+3 at least 60)",
+                "stage_id": self.s1.id,
+                "kind": "condition",
+                "condition_domain": "[('kam_qualification_score', '>=', 60)]",
+            }
+        )
+        deal = self._new_deal(stage=self.s1)
+        deal.write(dict.fromkeys(self.ITEMS[:5], 10))
+        with self.assertRaises(UserError):
+            deal.stage_id = self.s2
+        deal.kam_q_competition = 10
+        deal.stage_id = self.s2
+        self.assertEqual(deal.stage_id, self.s2)
+
+
+class TierCase(KamGateCase):
+    """Accounts with deals won, lost and open; tiers and scorecard as shipped."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        env.ref("kam_sales_process.automation_stage_gate").active = False  # deals are created where they are
+        cls.company = env.company
+        cls.steel = env["res.partner"].create({"name": "Baosteel Plant 3", "is_company": True})
+        cls.steel_buyer = env["res.partner"].create({"name": "Wang Li", "parent_id": cls.steel.id})
+        cls.parts = env["res.partner"].create({"name": "Auto Parts Ltd", "is_company": True})
+        cls.tier_strategic = env.ref("kam_sales_process.tier_strategic")
+        cls.tier_key = env.ref("kam_sales_process.tier_key")
+        cls.tier_growth = env.ref("kam_sales_process.tier_growth")
+        cls.tier_maintain = env.ref("kam_sales_process.tier_maintain")
+        cls.company.kam_key_account_tier_id = cls.tier_key
+
+    def _won(self, partner, amount, days_ago=10, company=None):
+        deal = self._new_deal(
+            partner_id=partner.id,
+            expected_revenue=amount,
+            stage=self.stage_won,
+            company_id=(company or self.company).id,
+        )
+        deal.date_closed = fields.Datetime.now() - timedelta(days=days_ago)
+        return deal
+
+    def _lost(self, partner, amount, days_ago=10):
+        deal = self._new_deal(partner_id=partner.id, expected_revenue=amount, stage=self.s1)
+        deal.action_set_lost()
+        deal.date_closed = fields.Datetime.now() - timedelta(days=days_ago)
+        return deal
+
+    def _open(self, partner, amount, probability, **vals):
+        return self._new_deal(
+            partner_id=partner.id, expected_revenue=amount, stage=self.s1, probability=probability, **vals
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestAccountTier(TierCase):
+    def test_scorecard_from_real_deals(self):
+        self._won(self.steel_buyer, 400_000, days_ago=30)  # through a contact of the company
+        self._won(self.steel, 300_000, days_ago=100)
+        self._won(self.steel, 9_000_000, days_ago=500)  # outside the 12-month window
+        self._lost(self.steel, 50_000, days_ago=40)
+        self._open(self.steel, 1_000_000, 50)
+        deal = self._open(self.steel, 100_000, 20)
+        deal.kam_stakeholder_ids = [
+            (0, 0, {"partner_id": self.steel_buyer.id, "relationship_level": "values"}),
+        ]
+        self.steel.kam_rating_strategic_fit = "5"  # rescored at once
+        steel = self.steel
+        self.assertEqual(steel.kam_won_revenue, 700_000)
+        self.assertEqual(steel.kam_won_count, 2)
+        self.assertEqual(steel.kam_lost_count, 1)
+        self.assertEqual(steel.kam_pipeline, 520_000)
+        self.assertEqual(steel.kam_last_won_date, (fields.Datetime.now() - timedelta(days=30)).date())
+        self.assertEqual(steel.kam_deep_contacts, 1)
+        # points: revenue 50 (x3), count 25, average 350k 75, win rate 67% 100, pipeline 75 (x2),
+        # 30 days 100, depth 1 -> 25, strategic fit 100, three ratings not set 0 -> / 14
+        expected = round((50 * 3 + 25 + 75 + 100 + 75 * 2 + 100 + 25 + 100) / 14, 2)
+        self.assertAlmostEqual(steel.kam_tier_score, expected, places=1)
+        self.assertEqual(steel.kam_tier_id, self.tier_growth)
+        self.assertFalse(steel.kam_is_key_account)
+        self.assertEqual(steel.kam_quadrant, "dog", "below 1,000,000 won and margin unknown")
+        breakdown = steel.kam_tier_breakdown
+        self.assertIn("Won revenue", breakdown)
+        self.assertIn("700,000", breakdown)
+
+    def test_ratings_lift_the_tier_and_key_account_follows_settings(self):
+        self._won(self.parts, 6_000_000, days_ago=5)
+        self._open(self.parts, 2_000_000, 60)
+        self.parts.write(
+            {
+                "kam_rating_strategic_fit": "5",
+                "kam_rating_financial_health": "5",
+                "kam_rating_chain_transparency": "4",
+                "kam_rating_demand_continuity": "5",
+                "kam_margin_rate": 30,
+            }
+        )
+        self.assertEqual(self.parts.kam_tier_id, self.tier_strategic)
+        self.assertTrue(self.parts.kam_is_key_account)
+        self.assertEqual(self.parts.kam_quadrant, "star")
+        self.company.kam_key_account_tier_id = False
+        self.parts._kam_recompute_tiers()
+        self.assertFalse(self.parts.kam_is_key_account)
+
+    def test_tier_change_is_tracked_and_fires_an_automation_rule(self):
+        rule = self.env["base.automation"].create(
+            {
+                "name": "Tier changed: tell the account manager",
+                "model_id": self.env.ref("base.model_res_partner").id,
+                "trigger": "on_write",
+                "trigger_field_ids": [(4, self.env.ref("kam_sales_process.field_res_partner__kam_tier_id").id)],
+            }
+        )
+        self.env["ir.actions.server"].create(
+            {
+                "name": "Note the new tier",
+                "model_id": self.env.ref("base.model_res_partner").id,
+                "base_automation_id": rule.id,
+                "state": "code",
+                "code": "for record in records: record.write({'comment': 'tier: %s' % record.kam_tier_id.name})",
+            }
+        )
+        self.parts._kam_recompute_tiers()
+        self.assertEqual(self.parts.kam_tier_id, self.tier_maintain)
+        self.assertEqual(str(self.parts.comment), "<p>tier: Maintain</p>")
+        self._won(self.parts, 6_000_000, days_ago=5)
+        self._open(self.parts, 2_000_000, 60)
+        self.parts.with_context(kam_no_rescore=True).write(
+            {"kam_rating_strategic_fit": "5", "kam_rating_financial_health": "5", "kam_margin_rate": 30}
+        )
+        self.parts._kam_recompute_tiers()
+        self.assertEqual(self.parts.kam_tier_id, self.tier_key)
+        self.assertEqual(str(self.parts.comment), "<p>tier: Key</p>")
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # chatter tracking is written at commit
+        tracked = self.parts.message_ids.tracking_value_ids.filtered(lambda t: t.field_id.name == "kam_tier_id")
+        self.assertIn("Key", tracked.mapped("new_value_char"))
+        # an unchanged tier is not written again: the rule does not fire
+        self.parts.comment = "untouched"
+        self.parts._kam_recompute_tiers()
+        self.assertEqual(str(self.parts.comment), "<p>untouched</p>")
+
+    def test_recompute_action_in_an_automation_rule_on_deals(self):
+        rule = self.env["base.automation"].create(
+            {
+                "name": "Won: rescore the account",
+                "model_id": self.env.ref("crm.model_crm_lead").id,
+                "trigger": "on_stage_set",
+            }
+        )
+        self.env["ir.actions.server"].create(
+            {
+                "name": "Recompute tiers",
+                "model_id": self.env.ref("crm.model_crm_lead").id,
+                "base_automation_id": rule.id,
+                "state": "kam_recompute_tiers",
+            }
+        )
+        deal = self._open(self.parts, 6_000_000, 80)
+        self.assertEqual(self.parts.kam_pipeline, 4_800_000, "created: the account was scored")
+        deal.stage_id = self.stage_won
+        self.assertEqual(self.parts.kam_won_revenue, 6_000_000)
+        self.assertTrue(self.parts.kam_tier_date)
+
+    def test_managers_recompute_salespeople_do_not(self):
+        self._won(self.parts, 600_000)
+        with self.assertRaises(AccessError):
+            self.parts.with_user(self.user_salesman).action_kam_recompute_tiers()
+        self.parts.with_user(self.user_sales_manager).action_kam_recompute_tiers()
+        self.assertEqual(self.parts.kam_won_revenue, 600_000)
+        # a salesperson's rating is scored at once (the scorecard is written as superuser)
+        self.parts.with_user(self.user_salesman).kam_rating_demand_continuity = "3"
+        self.assertIn("★★★", self.parts.kam_tier_breakdown)
+
+    def test_threshold_edges_and_invalid_thresholds(self):
+        criterion = self.env.ref("kam_sales_process.tier_criterion_won_revenue")
+        self._won(self.parts, 500_000)
+        self.parts._kam_recompute_tiers()
+        self.assertIn("<td class='text-end'>50</td>", self.parts.kam_tier_breakdown)  # 2 of 4 reached, edge included
+        with self.assertRaises(ValidationError):
+            criterion.thresholds = "500000, 100000"
+        criterion.thresholds = "500001"
+        self.assertIn("<td class='text-end'>0</td>", self.parts.kam_tier_breakdown)
+
+    def test_cron_scores_in_batches_with_progress(self):
+        Partner = self.env["res.partner"]
+        companies = Partner.create([{"name": f"Customer {i}", "is_company": True} for i in range(5)])
+        cron = self.env.ref("kam_sales_process.ir_cron_kam_recompute_tiers")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id, "remaining": 0, "done": 0})
+        due = Partner.search_count(Partner._kam_accounts_domain(self.company))
+        Partner = Partner.with_context(ir_cron_progress_id=progress.id)
+        self.assertEqual(Partner._cron_kam_recompute_tiers(batch_size=3), 3)
+        self.assertEqual((progress.done, progress.remaining), (3, due - 3))
+        while progress.remaining:
+            Partner._cron_kam_recompute_tiers(batch_size=max(3, due // 3))
+        self.assertTrue(all(companies.mapped("kam_tier_date")))
+        self.assertEqual(Partner._cron_kam_recompute_tiers(batch_size=3), 0, "everything was scored today")
+        with freeze_time(fields.Datetime.now() + timedelta(minutes=1)):
+            Partner._kam_request_full_rescore()
+        with freeze_time(fields.Datetime.now() + timedelta(minutes=2)):
+            self.assertEqual(Partner._cron_kam_recompute_tiers(batch_size=3), 3, "full rescore asked: due again")
+
+    def test_recompute_is_set_based(self):
+        Partner = self.env["res.partner"]
+        few = Partner.create([{"name": f"Few {i}", "is_company": True} for i in range(3)])
+        many = Partner.create([{"name": f"Many {i}", "is_company": True} for i in range(40)])
+        for partner in few + many:
+            self._won(partner, 100_000)
+        # warm up caches (criteria, tiers, rates, group checks)
+        few._kam_recompute_tiers()
+        many._kam_recompute_tiers()
+        # 3 for the accounts and their company, 4 for criteria and tiers, 2 for the scope, 2 aggregates,
+        # 1 read of ratings and tiers, 1 UPDATE of the figures (no tier changed: no write)
+        self.env.invalidate_all()
+        with self.assertQueryCount(13):
+            few._kam_recompute_tiers()
+        self.env.invalidate_all()
+        with self.assertQueryCount(13):
+            many._kam_recompute_tiers()
+
+
+@tagged("post_install", "-at_install")
+class TestTierCompanies(TierCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        cls.eur = env.ref("base.EUR")
+        cls.eur.active = True
+        cls.company_eu = env["res.company"].create({"name": "KAM Europe", "currency_id": cls.eur.id})
+        env.user.company_ids |= cls.company_eu
+        # 1 EUR = 2 units of the main company's currency (rates are per 1 unit of the company currency)
+        env["res.currency.rate"].search([("currency_id", "in", [cls.eur.id, cls.company.currency_id.id])]).unlink()
+        env["res.currency.rate"].create(
+            {"currency_id": cls.eur.id, "rate": 0.5, "name": "2000-01-01", "company_id": False}
+        )
+
+    def _won_eu(self, partner, amount):
+        deal = (
+            self.env["crm.lead"]
+            .with_company(self.company_eu)
+            .create(
+                {
+                    "name": "EU deal",
+                    "type": "opportunity",
+                    "partner_id": partner.id,
+                    "expected_revenue": amount,
+                    "company_id": self.company_eu.id,
+                    "team_id": False,
+                }
+            )
+        )
+        won_stage = self.env["crm.stage"].create({"name": "EU Won", "is_won": True, "sequence": 99})
+        deal.stage_id = won_stage
+        deal.date_closed = fields.Datetime.now() - timedelta(days=3)
+        self.assertEqual(deal.company_currency, self.eur)
+        return deal
+
+    def test_other_companies_do_not_count_and_do_not_see(self):
+        self._won(self.parts, 600_000)
+        self._won_eu(self.parts, 1_000_000)
+        self.parts._kam_recompute_tiers()
+        self.assertEqual(self.parts.kam_won_revenue, 600_000)
+        parts_eu = self.parts.with_company(self.company_eu)
+        self.assertFalse(parts_eu.kam_tier_date, "each company scores for itself")
+        parts_eu._kam_recompute_tiers()
+        self.assertEqual(parts_eu.kam_won_revenue, 1_000_000)
+        self.assertEqual(self.parts.kam_won_revenue, 600_000, "scoring in Europe leaves the main company's score")
+        self.assertNotEqual(parts_eu.kam_tier_score, self.parts.kam_tier_score)
+
+    def test_group_scope_converts_other_currencies(self):
+        self._won(self.parts, 600_000)
+        self._won_eu(self.parts, 1_000_000)
+        self.company.kam_tier_scope = "group"
+        self.parts._kam_recompute_tiers()
+        self.assertAlmostEqual(self.parts.kam_won_revenue, 600_000 + 2_000_000, places=2)
+        self.assertEqual(self.parts.kam_won_count, 2)
+
+    def test_partner_of_another_company_is_not_scored(self):
+        own = self.env["res.partner"].create({"name": "EU only", "is_company": True, "company_id": self.company_eu.id})
+        due = self.env["res.partner"].search(self.env["res.partner"]._kam_accounts_domain(self.company))
+        self.assertNotIn(own, due)
+        self.assertIn(self.parts, due)
