@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import fields, models
 
 from .ir_actions_server import BatchCollector
 
@@ -21,6 +21,8 @@ class BaseAutomation(models.Model):
         batch_actions = actions.filtered(lambda a: a.state in actions._kam_get_batch_states())
         if not batch_actions:
             return super()._process(records, domain_post=domain_post)
+        if batch_actions == actions:
+            return self._kam_process_batch_only(records, domain_post)
         collected = BatchCollector()
         super(BaseAutomation, self.with_context(kam_batch_collect=collected))._process(records, domain_post=domain_post)
         ids = collected.ids
@@ -35,4 +37,46 @@ class BaseAutomation(models.Model):
                 domain_post=domain_post,
                 kam_batch_collect=None,
             ).run()
+        return None
+
+    def _kam_process_batch_only(self, records, domain_post):
+        """``_process`` for a rule whose actions all handle batches: no loop over records.
+
+        Mirrors the stock bookkeeping (records already done, recursion guard,
+        trigger fields, ``date_automation_last``), then runs each action once
+        on all records: the stock loop would build one environment and run
+        every action once per record, which is most of the cost of a rule on
+        a large write.
+        """
+        automation_done = self._context.get("__action_done", {})
+        records_done = automation_done.get(self, records.browse())
+        records -= records_done
+        if not records:
+            return None
+        rule = self
+        if self.env.context.get("__action_feedback"):
+            automation_done[self] = records_done + records
+        else:
+            automation_done = dict(automation_done)
+            automation_done[self] = records_done + records
+            rule = self.with_context(__action_done=automation_done)
+            records = records.with_context(__action_done=automation_done)
+        records = records.filtered(rule._check_trigger_fields)
+        automation_done[self] = records_done + records
+        if not records:
+            return None
+        if "date_automation_last" in records._fields:
+            records.date_automation_last = fields.Datetime.now()
+        for action in rule.sudo().action_server_ids:
+            try:
+                action.with_context(
+                    active_model=records._name,
+                    active_ids=records.ids,
+                    active_id=records.ids[0],
+                    domain_post=domain_post,
+                    kam_batch_collect=None,
+                ).run()
+            except Exception as e:
+                rule._add_postmortem(e)
+                raise
         return None
