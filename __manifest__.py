@@ -17,6 +17,7 @@
         "data/kam_gate_automation_data.xml",
         "data/kam_red_flag_data.xml",
         "data/kam_tier_data.xml",
+        "data/kam_phase_data.xml",
         "views/kam_menus.xml",
         "views/kam_milestone_views.xml",
         "views/kam_lead_milestone_views.xml",
@@ -26,10 +27,12 @@
         "views/res_partner_views.xml",
         "views/kam_tier_views.xml",
         "views/kam_key_account_views.xml",
+        "views/kam_phase_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_stage_views.xml",
         "views/crm_lead_views.xml",
         "wizards/kam_stage_override_views.xml",
+        "wizards/kam_phase_change_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

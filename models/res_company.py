@@ -33,3 +33,15 @@ class ResCompany(models.Model):
         default=20.0,
         help="Accounts whose estimated gross margin reaches this percentage are highly profitable.",
     )
+    kam_phase_alert_days = fields.Integer(
+        string="Disintegration Alert After (days)",
+        default=180,
+        help="An account in a relationship phase with no won deal and no logged interaction for this many days is "
+        "flagged and its manager gets an activity. 0 switches the alert off.",
+    )
+    kam_key_deal_amount = fields.Monetary(
+        string="Key Deal From",
+        currency_field="currency_id",
+        default=100_000,
+        help="Losing a deal of at least this expected revenue (or marked with three stars) flags its account.",
+    )

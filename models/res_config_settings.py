@@ -52,6 +52,10 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.kam_quadrant_volume_cutoff", readonly=False, currency_field="company_currency_id"
     )
     kam_quadrant_margin_cutoff = fields.Float(related="company_id.kam_quadrant_margin_cutoff", readonly=False)
+    kam_phase_alert_days = fields.Integer(related="company_id.kam_phase_alert_days", readonly=False)
+    kam_key_deal_amount = fields.Monetary(
+        related="company_id.kam_key_deal_amount", readonly=False, currency_field="company_currency_id"
+    )
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
 
     @api.constrains(

@@ -8,5 +8,6 @@ from . import (
     test_gate_rpc,
     test_groups,
     test_i18n,
+    test_phases,
     test_tiering,
 )
