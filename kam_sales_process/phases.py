@@ -48,7 +48,7 @@ RULES = (
     PhaseRule("integrated", min_share=100, min_departments=5, min_level=5, min_won=5, min_months=36),
     PhaseRule("interdependent", min_share=90, min_departments=4, min_level=4, min_won=4, min_months=24),
     PhaseRule("cooperative", min_share=50, min_departments=3, min_level=3, min_won=2, min_months=6),
-    PhaseRule("basic", min_share=0, min_departments=1, min_level=1, min_won=1, min_months=0),
+    PhaseRule("basic", min_share=0, min_departments=0, min_level=0, min_won=1, min_months=0),
 )
 
 
