@@ -6,6 +6,10 @@ from odoo.exceptions import UserError
 from ..kam_sales_process.gates import refusal_lines, stages_to_clear
 from ..kam_sales_process.redflags import Person, red_flags
 
+#: Server-side marker of a pipeline reorganisation (compared by identity: a
+#: client's JSON context can never hold it).
+STAGE_REMAP = object()
+
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
@@ -358,6 +362,8 @@ class CrmLead(models.Model):
         See ``_kam_get_unmet_for_moves`` for ``from_stages``.  This is the rule
         the shipped automation rule "Stage gates" runs on every stage change.
         """
+        if self.env.context.get("kam_stage_remap") is STAGE_REMAP:
+            return  # a pipeline is being reorganised (kam.process.apply): not a move forward
         unmet = self._kam_get_unmet_for_moves(from_stages)
         if not unmet:
             return

@@ -1,5 +1,7 @@
 from odoo import api, fields, models, tools
 
+from .kam_process_template import FUNNEL_GRADES
+
 
 class CrmStage(models.Model):
     _inherit = "crm.stage"
@@ -11,6 +13,21 @@ class CrmStage(models.Model):
         help="What must be met before a deal may leave this stage forward.",
     )
     kam_milestone_count = fields.Integer(string="Milestone Count", compute="_compute_kam_milestone_count")
+    kam_funnel_grade = fields.Selection(
+        FUNNEL_GRADES, string="Funnel Grade", help="The funnel grade of deals in this stage (F to A, seed 003)."
+    )
+    kam_default_probability = fields.Float(
+        string="Funnel Probability (%)",
+        help="The win probability of the stage's funnel grade: a reference for forecasts; the deal's own "
+        "probability still comes from Odoo's predictive scoring or the salesperson.",
+    )
+    kam_template_stage_id = fields.Many2one(
+        "kam.process.template.stage",
+        string="From Template Stage",
+        ondelete="set null",
+        index="btree_not_null",
+        help="The process template stage this stage was created from (applying the template again updates it).",
+    )
 
     def _compute_kam_milestone_count(self):
         counts = dict(self.env["kam.milestone"]._read_group([("stage_id", "in", self.ids)], ["stage_id"], ["__count"]))

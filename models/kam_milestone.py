@@ -80,6 +80,13 @@ class KamMilestone(models.Model):
         help="Teams whose deals this milestone applies to; empty means every team using the stage.",
     )
     active = fields.Boolean(default=True)
+    template_milestone_id = fields.Many2one(
+        "kam.process.template.milestone",
+        string="From Template",
+        ondelete="set null",
+        index="btree_not_null",
+        help="The process template milestone this one was created from.",
+    )
     company_id = fields.Many2one(
         "res.company",
         default=lambda self: self.env.company,

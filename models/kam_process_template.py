@@ -1,0 +1,77 @@
+"""Sales process templates from the source methods (seed 000, 001, 002, 003).
+
+A template lists stages (with their funnel grade and default probability,
+and for tailorable processes the question deciding whether to keep each one)
+and the milestones that gate each stage.  The wizard ``kam.process.apply``
+turns a template into a team's pipeline.
+"""
+
+from odoo import fields, models
+
+from .kam_milestone import KINDS
+
+FUNNEL_GRADES = [
+    ("F", "F (10%): planning and phone invitation"),
+    ("E", "E (25%): visit and first survey"),
+    ("D", "D (30%): needs analysis and project evaluation"),
+    ("C", "C (50%): solution presentation"),
+    ("B", "B (75%): agreement negotiation"),
+    ("A", "A (100%): signed, handed to delivery"),
+]
+#: Default win probability of each funnel grade (seed 003).
+FUNNEL_PROBABILITY = {"F": 10, "E": 25, "D": 30, "C": 50, "B": 75, "A": 100}
+
+
+class KamProcessTemplate(models.Model):
+    _name = "kam.process.template"
+    _description = "Sales Process Template"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    description = fields.Text(translate=True, help="Where this process fits.")
+    tailorable = fields.Boolean(help="Each stage is optional: the wizard asks, stage by stage, whether to keep it.")
+    stage_ids = fields.One2many("kam.process.template.stage", "template_id", string="Stages", copy=True)
+
+
+class KamProcessTemplateStage(models.Model):
+    _name = "kam.process.template.stage"
+    _description = "Stage of a Sales Process Template"
+    _order = "template_id, sequence, id"
+
+    template_id = fields.Many2one("kam.process.template", required=True, ondelete="cascade", index=True)
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, translate=True)
+    funnel_grade = fields.Selection(FUNNEL_GRADES, help="The funnel grade of deals in this stage (seed 003).")
+    probability = fields.Float(
+        string="Default Probability (%)", help="The win probability the funnel grade stands for."
+    )
+    is_won = fields.Boolean(string="Won Stage", help="Deals in this stage are won.")
+    optional = fields.Boolean(help="The wizard asks whether to keep this stage.")
+    keep_question = fields.Char(
+        string="Keep This Stage If…", translate=True, help="Asked by the wizard of tailorable processes."
+    )
+    description = fields.Text(string="Key Work", translate=True, help="What the salesperson does in this stage.")
+    milestone_ids = fields.One2many(
+        "kam.process.template.milestone", "template_stage_id", string="Milestones", copy=True
+    )
+
+
+class KamProcessTemplateMilestone(models.Model):
+    _name = "kam.process.template.milestone"
+    _description = "Milestone of a Sales Process Template"
+    _order = "template_stage_id, sequence, id"
+
+    template_stage_id = fields.Many2one(
+        "kam.process.template.stage", string="Stage", required=True, ondelete="cascade", index=True
+    )
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, translate=True)
+    kind = fields.Selection(KINDS, required=True, default="check")
+    guidance = fields.Text(translate=True, help="How to reach this milestone, shown to the salesperson.")
+    evidence_required = fields.Boolean()
+    condition_domain = fields.Char(default="[]")
+    role_ids = fields.Many2many("kam.buying.role", string="Roles")
+    require_contacted = fields.Boolean(string="Contacted")
+    activity_type_id = fields.Many2one("mail.activity.type", ondelete="set null")
