@@ -18,6 +18,7 @@
         "data/kam_red_flag_data.xml",
         "data/kam_tier_data.xml",
         "data/kam_phase_data.xml",
+        "data/kam_process_template_data.xml",
         "views/kam_menus.xml",
         "views/kam_milestone_views.xml",
         "views/kam_lead_milestone_views.xml",
@@ -28,12 +29,14 @@
         "views/kam_tier_views.xml",
         "views/kam_key_account_views.xml",
         "views/kam_phase_views.xml",
+        "views/kam_process_template_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_stage_views.xml",
         "views/crm_lead_views.xml",
         "wizards/kam_stage_override_views.xml",
         "wizards/kam_phase_change_views.xml",
     ],
+    "demo": ["demo/kam_demo.xml"],
     "assets": {
         "web.assets_backend": [
             "kam_sales_process/static/src/**/*",

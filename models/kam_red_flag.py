@@ -10,7 +10,13 @@ class KamRedFlag(models.Model):
 
     name = fields.Char(required=True, translate=True)
     code = fields.Selection(
-        [(code, code) for code in CODES],
+        [
+            (CODES[0], "Core role missing"),
+            (CODES[1], "No coach"),
+            (CODES[2], "Core buyer never met"),
+            (CODES[3], "New face not followed up"),
+            (CODES[4], "Identity changed"),
+        ],
         required=True,
         readonly=True,
         help="Which rule raises this flag; automation rules and filters use it.",

@@ -9,5 +9,6 @@ from . import (
     test_groups,
     test_i18n,
     test_phases,
+    test_process,
     test_tiering,
 )
