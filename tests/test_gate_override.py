@@ -1,9 +1,9 @@
 """The manager-only, audited stage override."""
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, tagged
 
-from .common import KamGateCase
+from .common import KamGateCase, TourMixin
 
 
 @tagged("post_install", "-at_install")
@@ -68,3 +68,12 @@ class TestStageOverride(KamGateCase):
         form.reason = "Verbal approval"
         form.save().action_confirm()
         self.assertEqual(deal.stage_id, self.s2)
+
+
+@tagged("post_install", "-at_install")
+class TestOverrideTour(TourMixin, KamGateCase, HttpCase):
+    def test_a_manager_forces_a_stage_and_the_chatter_shows_why(self):
+        deal = self._new_deal(stage=self.s1)
+        self.start_tour(f"/odoo/crm/{deal.id}", "kam_stage_override_tour", login=self.user_sales_manager.login)
+        self.assertEqual(deal.stage_id, self.s3)
+        self.assertTrue(any("trade fair" in str(message.body) for message in deal.message_ids))

@@ -5,9 +5,9 @@ from datetime import timedelta
 from freezegun import freeze_time
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
-from .common import KamGateCase
+from .common import KamGateCase, TourMixin
 
 
 class PhaseCase(KamGateCase):
@@ -306,3 +306,19 @@ class TestPhaseReportsAndAccess(PhaseCase):
         self.assertEqual(action.days, 3)
         with self.assertRaises(AccessError):
             self.env["kam.phase.history"].with_user(self.user_employee).search([])
+
+
+@tagged("post_install", "-at_install")
+class TestKeyAccountsTour(TourMixin, PhaseCase, HttpCase):
+    def test_key_accounts_list_and_one_click_phase(self):
+        self.account.kam_phase = "exploratory"
+        self._won_deal(self.account)
+        self.account._kam_recompute_tiers()
+        self.assertEqual(self.account.kam_phase_suggested, "basic")
+        self.start_tour(
+            "/odoo/action-kam_sales_process.kam_key_account_action",
+            "kam_key_accounts_tour",
+            login=self.user_salesman.login,
+        )
+        self.assertEqual(self.account.kam_phase, "basic")
+        self.assertIn("Suggestion applied", self.account.kam_phase_history_ids[0].note)
