@@ -11,4 +11,5 @@ from . import (
     test_phases,
     test_process,
     test_tiering,
+    test_tours,
 )
