@@ -77,3 +77,12 @@ class TestOverrideTour(TourMixin, KamGateCase, HttpCase):
         self.start_tour(f"/odoo/crm/{deal.id}", "kam_stage_override_tour", login=self.user_sales_manager.login)
         self.assertEqual(deal.stage_id, self.s3)
         self.assertTrue(any("trade fair" in str(message.body) for message in deal.message_ids))
+
+
+@tagged("post_install", "-at_install")
+class TestQuickCreateTour(TourMixin, KamGateCase, HttpCase):
+    def test_quick_create_in_a_later_column_is_refused_cleanly(self):
+        self._new_deal(stage=self.s1, name="Existing deal in S1")
+        # /odoo/crm opens "My Pipeline" for the salesperson's team (crm.action_your_pipeline)
+        self.start_tour("/odoo/crm", "kam_quick_create_tour", login=self.user_salesman.login)
+        self.assertFalse(self.env["crm.lead"].search([("name", "=", "Furnace relining")]))

@@ -5,7 +5,7 @@ import pathlib
 from odoo.tests import HttpCase, get_db_name, tagged
 from odoo.tools import config
 
-from .common import TourMixin
+from .common import KamGateCase, TourMixin
 
 
 @tagged("post_install", "-at_install")
@@ -20,3 +20,13 @@ class TestTourFailureScreenshot(TourMixin, HttpCase):
         for shot in shots:
             self.assertGreater(shot.stat().st_size, 1000)
             shot.unlink()
+
+
+@tagged("post_install", "-at_install")
+class TestGateKanbanTour(TourMixin, KamGateCase, HttpCase):
+    def test_drag_refused_then_milestone_met_then_moved(self):
+        deal = self._new_deal(stage=self.s1)
+        # /odoo/crm opens "My Pipeline" for the salesperson's team
+        self.start_tour("/odoo/crm", "kam_gate_kanban_tour", login=self.user_salesman.login)
+        self.assertEqual(deal.stage_id, self.s2)
+        self.assertEqual(self._row(deal, self.ms_budget).state, "done")

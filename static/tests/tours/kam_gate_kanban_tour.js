@@ -1,0 +1,89 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+
+const card = ".o_kanban_record:contains('Steel plant retrofit')";
+
+// A salesperson drags a deal onto a gated stage, reads the refusal, meets the
+// milestone in the Gate tab and drags again.
+registry.category("web_tour.tours").add("kam_gate_kanban_tour", {
+    steps: () => [
+        {
+            content: "the deal waits in S1 with its gate blocked",
+            trigger: `.o_kanban_group:has(.o_column_title:contains('S1')) ${card} .o_kam_gate_badge.text-bg-warning`,
+        },
+        {
+            content: "drag it onto S2",
+            trigger: `.o_kanban_group:has(.o_column_title:contains('S1')) ${card}`,
+            run: "drag_and_drop (.o_opportunity_kanban .o_kanban_group:eq(1))",
+        },
+        {
+            content: "the gate refuses, naming the milestone",
+            trigger: ".modal:contains('cannot move forward'):contains('Budget known')",
+        },
+        {
+            content: "close the refusal",
+            trigger: ".modal:contains('cannot move forward') .modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "the card is back in S1",
+            trigger: `body:not(:has(.modal)) .o_kanban_group:has(.o_column_title:contains('S1')) ${card}`,
+        },
+        {
+            content: "open the deal",
+            trigger: `${card} .o_kanban_record_title, ${card} span:contains('Steel plant retrofit')`,
+            run: "click",
+        },
+        {
+            content: "try S2 on the statusbar",
+            trigger: ".o_statusbar_status button:contains('S2')",
+            run: "click",
+        },
+        {
+            content: "refused again",
+            trigger: ".modal:contains('cannot move forward')",
+        },
+        {
+            content: "close it",
+            trigger: ".modal:contains('cannot move forward') .modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "the statusbar still shows S1, nothing left unsaved",
+            trigger: "body:not(:has(.modal)) .o_form_saved .o_statusbar_status button.o_arrow_button_current:contains('S1')",
+        },
+        {
+            content: "open the Gate tab",
+            trigger: ".o_notebook .nav-link:contains('Gate')",
+            run: "click",
+        },
+        {
+            content: "tick the milestone",
+            trigger: ".o_field_widget[name=kam_current_milestone_ids] .o_data_row:contains('Budget known') button[name=action_done]",
+            run: "click",
+        },
+        {
+            content: "the gate opens",
+            trigger: ".o_field_widget[name=kam_current_milestone_ids] .o_data_row:contains('Budget known') button[name=action_reset]",
+        },
+        {
+            content: "back to the pipeline",
+            trigger: ".o_breadcrumb .breadcrumb-item a",
+            run: "click",
+        },
+        {
+            content: "the badge is green",
+            trigger: `.o_kanban_group:has(.o_column_title:contains('S1')) ${card} .o_kam_gate_badge.text-bg-success`,
+        },
+        {
+            content: "drag it onto S2 again",
+            trigger: `.o_kanban_group:has(.o_column_title:contains('S1')) ${card}`,
+            run: "drag_and_drop (.o_opportunity_kanban .o_kanban_group:eq(1))",
+        },
+        {
+            content: "the deal is in S2",
+            trigger: `body:not(:has(.modal)) .o_kanban_group:has(.o_column_title:contains('S2')) ${card}`,
+        },
+    ],
+});
