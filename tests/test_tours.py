@@ -1,8 +1,11 @@
 """The browser tours themselves: a failure leaves a screenshot where the test output says."""
 
 import pathlib
+import unittest
+from unittest.mock import patch
 
 from odoo.tests import HttpCase, get_db_name, tagged
+from odoo.tests import common as odoo_test_common
 from odoo.tools import config
 
 from .common import KamGateCase, TourMixin
@@ -10,6 +13,23 @@ from .common import KamGateCase, TourMixin
 
 @tagged("post_install", "-at_install")
 class TestTourFailureScreenshot(TourMixin, HttpCase):
+    def test_a_tour_fails_instead_of_skipping_without_websocket_client(self):
+        with (
+            patch.object(odoo_test_common, "websocket", None),
+            self.assertRaisesRegex(AssertionError, "websocket-client"),
+        ):
+            self.start_tour("/odoo", "kam_failing_tour", login="admin")
+
+    def test_a_tour_fails_instead_of_skipping_without_chromium(self):
+        def no_browser():
+            raise unittest.SkipTest("Chrome executable not found")
+
+        with (
+            patch.object(odoo_test_common, "_find_executable", no_browser),
+            self.assertRaisesRegex(AssertionError, "Chromium"),
+        ):
+            self.start_tour("/odoo", "kam_failing_tour", login="admin")
+
     def test_a_failing_tour_saves_a_screenshot(self):
         folder = pathlib.Path(config["screenshots"]) / get_db_name() / "screenshots"
         before = set(folder.glob("*TestTourFailureScreenshot*.png")) if folder.exists() else set()
@@ -30,3 +50,20 @@ class TestGateKanbanTour(TourMixin, KamGateCase, HttpCase):
         self.start_tour("/odoo/crm", "kam_gate_kanban_tour", login=self.user_salesman.login)
         self.assertEqual(deal.stage_id, self.s2)
         self.assertEqual(self._row(deal, self.ms_budget).state, "done")
+
+
+@tagged("post_install", "-at_install")
+class TestDomainMilestoneTour(TourMixin, KamGateCase, HttpCase):
+    def test_admin_builds_a_condition_milestone_and_badges_follow(self):
+        admin = self.env.ref("base.user_admin")
+        self.team.member_ids |= admin
+        big = self._new_deal(name="Big retrofit", stage=self.s1, expected_revenue=250_000, user_id=admin.id)
+        small = self._new_deal(name="Small retrofit", stage=self.s1, expected_revenue=20_000, user_id=admin.id)
+        self.assertEqual((big.kam_gate_done, big.kam_gate_total), (0, 1))
+        self.start_tour(f"/odoo/action-crm.crm_stage_action/{self.s1.id}", "kam_domain_milestone_tour", login="admin")
+        milestone = self.s1.kam_milestone_ids.filtered(lambda m: m.name == "Large deal")
+        self.assertEqual(milestone.kind, "condition")
+        self.assertEqual(milestone._get_domain(), [("expected_revenue", ">", 100000)])
+        self.start_tour("/odoo/crm", "kam_domain_milestone_badge_tour", login="admin")
+        self.assertEqual((big.kam_gate_done, big.kam_gate_total), (1, 2))
+        self.assertEqual((small.kam_gate_done, small.kam_gate_total), (0, 2))
