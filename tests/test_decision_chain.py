@@ -28,3 +28,5 @@ class TestDecisionChain(TourMixin, BuyingCentreCase, HttpCase):
         self.assertNotIn("no_coach", self._codes())
         coach = self.deal.kam_stakeholder_ids.filtered(lambda s: s.partner_id == self.insider)
         self.assertEqual(coach.role_ids, self.coach)
+        technical = self.deal.kam_stakeholder_ids.filtered(lambda s: s.partner_id == self.cto)
+        self.assertEqual(technical.role_ids, self.technical)
