@@ -35,7 +35,8 @@ class CrmLead(models.Model):
                 .with_company(company)
                 .filtered(lambda account: account.kam_phase and account.kam_phase != "disintegrating")
             )
-            for account in accounts:
-                account._kam_raise_phase_alert(
-                    self.env._("key deal lost: %(deals)s", deals=", ".join(names[(company, account.id)])), company
-                )
+            reasons = {
+                account.id: self.env._("key deal lost: %(deals)s", deals=", ".join(names[(company, account.id)]))
+                for account in accounts
+            }
+            accounts._kam_raise_phase_alert(reasons, company)

@@ -350,9 +350,7 @@ class ResPartner(models.Model):
                 "departments": self.env._("%(count)s departments", count=next_rule.min_departments),
                 "level": self.env._(
                     "a relationship at %(level)s",
-                    level=dict(self._fields["kam_deepest_level"]._description_selection(self.env))[
-                        PERSONAL_LEVELS[next_rule.min_level - 1]
-                    ],
+                    level=levels[PERSONAL_LEVELS[next_rule.min_level - 1]],
                 ),
                 "won": self.env._("%(count)s won deals", count=next_rule.min_won),
                 "months": self.env._("%(count)s months", count=next_rule.min_months),
@@ -456,29 +454,37 @@ class ResPartner(models.Model):
                 days_touch = (today - last_touch.date()).days if last_touch else None
                 if is_inactive(days_won, days_touch, limit):
                     alerted |= account
-            alerted._kam_raise_phase_alert(
-                self.env._("no won deal and no interaction for %(days)s days", days=limit), company
-            )
+            reason = self.env._("no won deal and no interaction for %(days)s days", days=limit)
+            alerted._kam_raise_phase_alert(dict.fromkeys(alerted.ids, reason), company)
 
-    def _kam_raise_phase_alert(self, reason, company):
-        """Flag these accounts and give their manager an activity (one create for all)."""
+    def _kam_raise_phase_alert(self, reasons, company):
+        """Flag these accounts and give their manager an activity.
+
+        ``reasons`` maps each account id to why it is flagged; accounts sharing
+        a reason are written together, the activities are made in one create.
+        """
         if not self:
             return
         accounts = self.sudo().with_company(company)
-        accounts.write({"kam_phase_alert": True, "kam_phase_alert_reason": reason})
+        by_reason = defaultdict(list)
+        for account in accounts:
+            by_reason[reasons[account.id]].append(account.id)
+        for reason, account_ids in by_reason.items():
+            accounts.browse(account_ids).write({"kam_phase_alert": True, "kam_phase_alert_reason": reason})
         model_id = self.env["ir.model"]._get_id("res.partner")
         todo = self.env.ref("mail.mail_activity_data_todo")
         deadline = fields.Date.context_today(self) + timedelta(days=3)
+        note = self.env._(
+            "Meet the account manager, find out what went wrong and decide whether the phase becomes "
+            "Disintegrating (the suggestion on the Relationship tab applies it in one click)."
+        )
         values = [
             {
                 "res_model_id": model_id,
                 "res_id": account.id,
                 "activity_type_id": todo.id,
-                "summary": self.env._("Relationship at risk: %(reason)s", reason=reason),
-                "note": self.env._(
-                    "Meet the account manager, find out what went wrong and decide whether the phase becomes "
-                    "Disintegrating (the suggestion on the Relationship tab applies it in one click)."
-                ),
+                "summary": self.env._("Relationship at risk: %(reason)s", reason=reasons[account.id]),
+                "note": note,
                 "date_deadline": deadline,
                 "user_id": account._kam_manager_user().id,
             }

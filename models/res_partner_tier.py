@@ -175,8 +175,8 @@ class ResPartner(models.Model):
 
     @api.depends_context("company", "lang")
     def _compute_kam_tier_breakdown(self):
-        criteria = self._kam_get_criteria()
-        records = self.env["kam.tier.criterion"].sudo().with_context(active_test=False).search([("code", "!=", False)])
+        records = self._kam_get_criterion_records()
+        criteria = self._kam_get_criteria(records)
         labels = {criterion.code: criterion.name for criterion in records}
         today = fields.Date.context_today(self)
         currency = self.env.company.currency_id
@@ -246,10 +246,16 @@ class ResPartner(models.Model):
     # --- configuration ---------------------------------------------------------
 
     @api.model
-    def _kam_get_criteria(self):
-        """The active criteria of the scorecard as plain values."""
+    def _kam_get_criterion_records(self):
+        return self.env["kam.tier.criterion"].sudo().search([("weight", ">", 0)])
+
+    @api.model
+    def _kam_get_criteria(self, records=None):
+        """The active criteria of the scorecard (or of ``records``) as plain values."""
+        if records is None:
+            records = self._kam_get_criterion_records()
         criteria = []
-        for criterion in self.env["kam.tier.criterion"].sudo().search([("weight", ">", 0)]):
+        for criterion in records:
             try:
                 thresholds = parse_thresholds(criterion.thresholds)
             except ValueError:
