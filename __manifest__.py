@@ -2,7 +2,7 @@
     "name": "Key Account Sales Process",
     "summary": "Stage milestone gates, buying-centre roles, customer tiering and "
     "relationship phases for key-account (B2B) sales",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/CRM",
     "author": "kam_sales_process developers",
     "website": "https://github.com/kam-sales-process/kam_sales_process",
@@ -22,6 +22,7 @@
         "views/kam_menus.xml",
         "views/kam_milestone_views.xml",
         "views/kam_lead_milestone_views.xml",
+        "views/kam_done_activity_views.xml",
         "views/kam_buying_role_views.xml",
         "views/kam_stakeholder_views.xml",
         "views/kam_red_flag_views.xml",
@@ -35,8 +36,10 @@
         "views/crm_lead_views.xml",
         "wizards/kam_stage_override_views.xml",
         "wizards/kam_phase_change_views.xml",
+        "wizards/kam_history_import_views.xml",
     ],
     "demo": ["demo/kam_demo.xml"],
+    "post_init_hook": "post_init_hook",
     "assets": {
         "web.assets_backend": [
             "kam_sales_process/static/src/**/*",

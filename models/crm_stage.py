@@ -55,10 +55,25 @@ class CrmStage(models.Model):
         return stages
 
     def write(self, vals):
+        reorder = {"sequence", "team_id"} & vals.keys()
+        leads = self._kam_get_leads_of_pipelines() if reorder else self.env["crm.lead"]
         result = super().write(vals)
-        if {"sequence", "team_id", "name"} & vals.keys():
+        if reorder or "name" in vals:
             self.env.registry.clear_cache()  # _kam_get_stage_order
+        if reorder:
+            # The pipelines' order changed: deals now standing past stages they never
+            # left are grandfathered there, stages now ahead of them open again.
+            (leads | self._kam_get_leads_of_pipelines())._kam_sync_milestones(adopt=True)
         return result
+
+    def _kam_get_leads_of_pipelines(self):
+        """Deals, archived ones included, of the pipelines these stages belong to (only where milestones exist)."""
+        if not self.env["kam.milestone"]._kam_get_specs():
+            return self.env["crm.lead"]
+        Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
+        if self.filtered(lambda s: not s.team_id):
+            return Lead.search([("stage_id", "!=", False)])
+        return Lead.search([("team_id", "in", self.team_id.ids)])
 
     def unlink(self):
         result = super().unlink()

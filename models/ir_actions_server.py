@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .crm_lead_gate import POSITION_FIELDS
+
 
 class BatchCollector:
     """Records noted for one batch run of an automation rule.
@@ -32,24 +34,26 @@ class IrActionsServer(models.Model):
         return {"kam_gate_check", "kam_recompute_tiers"}
 
     def _run_action_kam_gate_check_multi(self, eval_context=None):
-        """Refuse forward stage moves of the records whose milestones are not met.
+        """Refuse the moves of the records that leave milestones unmet.
 
-        Run by the automation rule "Stage gates" (trigger: stage is set), the
-        stage the records left comes from the rule's ``old_values``.  Run any
-        other way (created records, a manual run), each record is checked as
-        if it had just been created in its stage.
+        Run by the automation rule "Stage gates" (trigger: a change of stage,
+        team, company or active flag), the position the records left comes from
+        the rule's ``old_values``.  Run any other way (created records, a manual
+        run), each record is checked as if it had just been created where it is.
         """
         records = eval_context.get("records") or eval_context["model"]
         if records._name != "crm.lead" or not records:
             return False
         old_values = self.env.context.get("old_values")
-        if old_values is None:
-            from_stages = dict.fromkeys(records.ids)
+        if not isinstance(old_values, dict):
+            before = dict.fromkeys(records.ids)
         else:
-            from_stages = {
-                lead_id: values["stage_id"] for lead_id, values in old_values.items() if "stage_id" in values
+            before = {
+                lead.id: lead._kam_position(old_values[lead.id])
+                for lead in records.sudo()
+                if isinstance(old_values.get(lead.id), dict) and POSITION_FIELDS & old_values[lead.id].keys()
             }
-        records._kam_check_gates(from_stages)
+        records._kam_check_gates(before)
         return False
 
     def _run_action_kam_recompute_tiers_multi(self, eval_context=None):

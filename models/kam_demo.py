@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from odoo import Command, api, fields, models
 
-from .crm_lead import STAGE_REMAP
+from .crm_lead_gate import GateBypass
 
 CUSTOMERS = [
     # key, name, city, rating (strategic, financial, transparency, continuity), margin, share, phase, company level
@@ -173,7 +173,7 @@ class KamDemo(models.AbstractModel):
         env = self.env
         roles = {role.code: role for role in env["kam.buying.role"].search([("code", "!=", False)])}
         today = fields.Date.context_today(self)
-        Lead = env["crm.lead"].with_context(kam_stage_remap=STAGE_REMAP, mail_create_nolog=True)
+        Lead = env["crm.lead"].with_context(kam_gate_bypass=GateBypass(GateBypass.HISTORY), mail_create_nolog=True)
         for index, (key, name, team_key, where, revenue, probability, days, priority, score) in enumerate(
             DEALS, start=1
         ):

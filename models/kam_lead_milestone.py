@@ -6,6 +6,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
+from ..kam_sales_process.gates import shorten
+
 
 class RowData(NamedTuple):
     """A kam.lead.milestone row as plain values (hot paths)."""
@@ -14,22 +16,43 @@ class RowData(NamedTuple):
     lead_id: int
     milestone_id: int
     state: str
+    passed: bool
+    grandfathered: bool
+
+    @property
+    def met(self):
+        """The milestone counts as met for the gate: done, waived, or grandfathered."""
+        return self.state != "todo" or self.grandfathered
 
 
 STATES = [("todo", "To Do"), ("done", "Done"), ("waived", "Waived")]
-# Fields only the addon's own actions write (as superuser): a person changes
-# them through action_done / action_reset / action_waive, never directly.
-PROTECTED_FIELDS = {"state", "done_by_id", "done_date", "waive_reason", "lead_id", "milestone_id"}
+#: What a person may edit on a row; everything else changes through the
+#: buttons (action_done / action_reset / action_waive) or the gate itself.
+EDITABLE_FIELDS = frozenset({"evidence", "attachment_ids"})
 
 
 class KamLeadMilestone(models.Model):
     _name = "kam.lead.milestone"
     _description = "Deal Milestone Status"
     _order = "stage_sequence, stage_id, sequence, milestone_id, id"
-    _rec_name = "milestone_id"
+    _rec_name = "milestone_name"
 
     lead_id = fields.Many2one("crm.lead", string="Deal", required=True, ondelete="cascade", index=True)
-    milestone_id = fields.Many2one("kam.milestone", required=True, ondelete="cascade", index=True)
+    milestone_id = fields.Many2one(
+        "kam.milestone",
+        ondelete="set null",
+        index=True,
+        help="Empty once the milestone was deleted (its stage dropped from the process): the row stays as the "
+        "deal's audit trail.",
+    )
+    milestone_name = fields.Char(
+        compute="_compute_snapshot",
+        store=True,
+        help="The milestone's name, kept when the milestone itself is deleted.",
+    )
+    stage_name = fields.Char(
+        compute="_compute_snapshot", store=True, help="The stage's name, kept when the stage itself is deleted."
+    )
     company_id = fields.Many2one(related="lead_id.company_id", store=True)
     stage_id = fields.Many2one(related="milestone_id.stage_id", store=True, index=True)
     stage_sequence = fields.Integer(related="milestone_id.stage_id.sequence", string="Stage Sequence")
@@ -51,21 +74,109 @@ class KamLeadMilestone(models.Model):
     evidence = fields.Text(help="What shows the milestone is met (minutes, customer's e-mail, …).")
     attachment_ids = fields.Many2many("ir.attachment", string="Evidence Files")
     waive_reason = fields.Text(readonly=True, help="Why a sales manager let the deal pass without this milestone.")
+    passed = fields.Boolean(
+        readonly=True,
+        default=False,
+        help="The deal has moved past this milestone's stage: its status is history, it no longer follows the "
+        "deal's data and cannot be reset until the deal moves back to that stage.",
+    )
+    grandfathered = fields.Boolean(
+        readonly=True,
+        default=False,
+        help="The deal already stood past this milestone's stage when the milestone was added (or when its "
+        "process was re-applied, or when it was imported as history): it counts as met for this deal.",
+    )
 
     _sql_constraints = [
         ("lead_milestone_unique", "unique(lead_id, milestone_id)", "A deal has one status per milestone."),
     ]
 
+    @api.depends("milestone_id.name", "milestone_id.stage_id.name")
+    def _compute_snapshot(self):
+        for row in self:
+            # A deleted milestone leaves its last names behind.
+            if row.milestone_id:
+                row.milestone_name = row.milestone_id.name
+                row.stage_name = row.milestone_id.stage_id.name
+
+    @api.depends("milestone_id", "milestone_name")
+    def _compute_display_name(self):
+        for row in self:
+            row.display_name = row.milestone_id.display_name or row.milestone_name or ""
+
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            raise UserError(self.env._("Deal milestones are created by the deal's sales process, not by hand."))
+        return super().create(vals_list)
+
     def write(self, vals):
-        if not self.env.su and PROTECTED_FIELDS & vals.keys():
-            raise UserError(
-                self.env._("Milestone statuses change through their buttons (Done, Reset, Waive), not by editing them.")
+        if not self.env.su:
+            if vals.keys() - EDITABLE_FIELDS:
+                raise UserError(
+                    self.env._(
+                        "Milestone statuses change through their buttons (Done, Reset, Waive), not by editing them."
+                    )
+                )
+            self._check_lead_write_access()
+        result = super().write(vals)
+        if not self.env.su and EDITABLE_FIELDS & vals.keys():
+            self._check_evidence_kept()
+        return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_audit_trail(self):
+        if not self.env.su:
+            raise UserError(self.env._("Deal milestones are kept as the deal's audit trail; they cannot be deleted."))
+
+    def _check_evidence_kept(self):
+        """A ticked item that needs evidence keeps some for as long as it stays done."""
+        bare = self.sudo().filtered(
+            lambda r: (
+                r.state == "done" and r.evidence_required and not (r.evidence or "").strip() and not r.attachment_ids
             )
-        return super().write(vals)
+        )
+        if bare:
+            raise UserError(
+                self.env._(
+                    "These milestones are done on the strength of their evidence; reset them before removing it: "
+                    "%(milestones)s",
+                    milestones=", ".join(shorten(name) for name in bare.mapped("display_name")),
+                )
+            )
+
+    @api.model
+    def _kam_check_attachments_removable(self, attachment_ids):
+        """Refuse to delete files that are the only evidence of a ticked item (one query)."""
+        if not attachment_ids:
+            return
+        self.env.cr.execute(
+            """
+            SELECT rel.kam_lead_milestone_id
+              FROM ir_attachment_kam_lead_milestone_rel rel
+              JOIN kam_lead_milestone row ON row.id = rel.kam_lead_milestone_id
+             WHERE rel.ir_attachment_id = ANY(%s) AND row.state = 'done'
+            """,
+            [list(attachment_ids)],
+        )
+        row_ids = [row_id for (row_id,) in self.env.cr.fetchall()]
+        if not row_ids:
+            return
+        rows = self.sudo().browse(row_ids)
+        remaining = {row: row.attachment_ids.filtered(lambda a: a.id not in attachment_ids) for row in rows}
+        bare = rows.filtered(lambda r: r.evidence_required and not (r.evidence or "").strip() and not remaining[r])
+        if bare:
+            raise UserError(
+                self.env._(
+                    "These files are the evidence of ticked milestones; reset the milestones before deleting them: "
+                    "%(milestones)s",
+                    milestones=", ".join(shorten(name) for name in bare.mapped("display_name")),
+                )
+            )
 
     # ------------------------------------------------------------------
     # Actions
@@ -74,6 +185,11 @@ class KamLeadMilestone(models.Model):
     def _check_lead_write_access(self):
         # The deal's users may tick: whoever may edit the deal.
         self.lead_id.check_access("write")
+
+    def _check_no_passed(self, message):
+        passed = self.sudo().filtered("passed")
+        if passed:
+            raise UserError(message + "\n" + ", ".join(shorten(name) for name in passed.mapped("display_name")))
 
     def action_done(self):
         """Tick checklist items (stamped with who and when)."""
@@ -102,8 +218,14 @@ class KamLeadMilestone(models.Model):
         return True
 
     def action_reset(self):
-        """Untick checklist items; lift a waiver."""
+        """Untick checklist items; lift a waiver (not of a stage the deal has passed)."""
         self._check_lead_write_access()
+        self._check_no_passed(
+            self.env._(
+                "The deal has moved past the stage of these milestones: they stay as they were when it left. Move "
+                "the deal back to that stage to reopen them."
+            )
+        )
         waived = self.filtered(lambda r: r.state == "waived")
         if waived and not self.env.user.has_group("kam_sales_process.group_kam_manager"):
             raise AccessError(self.env._("Only a sales manager may lift a waiver."))
@@ -115,8 +237,8 @@ class KamLeadMilestone(models.Model):
         """Let deals pass without these milestones (sales managers, with a reason)."""
         if not self.env.user.has_group("kam_sales_process.group_kam_manager"):
             raise AccessError(self.env._("Only a sales manager may waive a milestone."))
-        if not (reason or "").strip():
-            raise UserError(self.env._("Say why the milestone is waived."))
+        if not isinstance(reason, str) or not reason.strip():
+            raise UserError(self.env._("Say why the milestone is waived, in words."))
         self._check_lead_write_access()
         self.sudo().write(
             {
@@ -142,31 +264,41 @@ class KamLeadMilestone(models.Model):
         """The rows whose ``column`` (``id`` or ``lead_id``) is in ``ids``, as ``RowData``, in one query."""
         if not ids:
             return []
-        self.flush_model(["lead_id", "milestone_id", "state"])
+        self.flush_model(["lead_id", "milestone_id", "state", "passed", "grandfathered"])
         self.env.cr.execute(
             SQL(
-                "SELECT id, lead_id, milestone_id, state FROM kam_lead_milestone WHERE %s = ANY(%s)",
+                "SELECT id, lead_id, milestone_id, state, passed, grandfathered"
+                "  FROM kam_lead_milestone WHERE %s = ANY(%s)",
                 SQL.identifier(column),
                 list(ids),
             )
         )
         return [RowData._make(values) for values in self.env.cr.fetchall()]
 
-    def _refresh_states(self):
+    def _refresh_states(self, include_passed=False):
         """Recompute the state of condition, roles and activity rows from the data.
 
         Set-based: one query per kind for the whole batch, then one update per
-        new state.  Checklist rows, waived rows and rows of archived
-        milestones are left as they are.  Returns ``{row id: state}`` for the
-        rows it looked at.
+        new state.  Checklist rows, waived rows, rows of archived milestones
+        and the rows of stages the deal has passed (unless ``include_passed``:
+        the gate checking a move) are left as they are.  Returns ``{row id:
+        state}`` for the rows it looked at.
         """
         if not self:
             return {}
+        return self._kam_refresh_rows(self._kam_select_rows("id", self.ids), include_passed)
+
+    @api.model
+    def _kam_refresh_rows(self, rows, include_passed=False):
+        """``_refresh_states`` for rows already read as ``RowData`` (no query to read them again)."""
         specs = self.env["kam.milestone"]._kam_get_specs()
         rows = [
             row
-            for row in self._kam_select_rows("id", self.ids)
-            if row.state != "waived" and (spec := specs.get(row.milestone_id)) and spec.kind != "check"
+            for row in rows
+            if row.state != "waived"
+            and (include_passed or not row.passed)
+            and (spec := specs.get(row.milestone_id))
+            and spec.kind != "check"
         ]
         by_kind = defaultdict(list)
         for row in rows:
@@ -236,18 +368,22 @@ class KamLeadMilestone(models.Model):
 
     @api.model
     def _get_met_activities(self, rows, specs):
-        """Ids of the activity rows whose deal has a done activity of the type: one query."""
+        """Ids of the activity rows whose deal has a done activity of the type: one query.
+
+        Only activities marked done through the activity framework count (see
+        ``kam.done.activity``): a chatter message claiming an activity type
+        does not.
+        """
         groups = (
-            self.env["mail.message"]
+            self.env["kam.done.activity"]
             .sudo()
             ._read_group(
                 [
-                    ("model", "=", "crm.lead"),
-                    ("res_id", "in", sorted({row.lead_id for row in rows})),
-                    ("mail_activity_type_id", "in", sorted({specs[row.milestone_id].activity_type_id for row in rows})),
+                    ("lead_id", "in", sorted({row.lead_id for row in rows})),
+                    ("activity_type_id", "in", sorted({specs[row.milestone_id].activity_type_id for row in rows})),
                 ],
-                ["res_id", "mail_activity_type_id"],
+                ["lead_id", "activity_type_id"],
             )
         )
-        done = {(res_id, activity_type.id) for res_id, activity_type in groups}
+        done = {(lead.id, activity_type.id) for lead, activity_type in groups}
         return {row.id for row in rows if (row.lead_id, specs[row.milestone_id].activity_type_id) in done}

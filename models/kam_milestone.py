@@ -4,6 +4,8 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval
 
+from ..kam_sales_process.gates import shorten
+
 
 class MilestoneSpec(NamedTuple):
     """What the gate needs to know of an active milestone, as plain values."""
@@ -18,9 +20,13 @@ class MilestoneSpec(NamedTuple):
     activity_type_id: int
 
     def applies(self, team_id, company_id):
-        """Team and company scoping: empty means every team / every company."""
+        """Team and company scoping: empty means every team / every company.
+
+        A deal without a company belongs to every company: every company's
+        milestones gate it (clearing the company never escapes a gate).
+        """
         return (not self.team_ids or team_id in self.team_ids) and (
-            not self.company_id or self.company_id == company_id
+            not self.company_id or not company_id or self.company_id == company_id
         )
 
 
@@ -96,20 +102,9 @@ class KamMilestone(models.Model):
 
     @api.constrains("kind", "condition_domain", "role_ids", "activity_type_id")
     def _check_kind_settings(self):
-        Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
         for milestone in self:
             if milestone.kind == "condition":
-                try:
-                    Lead._search(milestone._get_domain())  # refuses unknown fields and malformed terms
-                except Exception as exc:
-                    raise ValidationError(
-                        self.env._(
-                            "The condition of milestone %(milestone)s is not a valid domain on opportunities: "
-                            "%(error)s",
-                            milestone=milestone.name,
-                            error=exc,
-                        )
-                    ) from exc
+                milestone._check_condition_runs()
             elif milestone.kind == "roles" and not milestone.role_ids:
                 raise ValidationError(
                     self.env._("Milestone %(milestone)s needs at least one buying role.", milestone=milestone.name)
@@ -118,6 +113,26 @@ class KamMilestone(models.Model):
                 raise ValidationError(
                     self.env._("Milestone %(milestone)s needs an activity type.", milestone=milestone.name)
                 )
+
+    def _check_condition_runs(self):
+        """Run the condition once, as the gate will: a domain that parses but fails in the database
+        (a wrong value type, …) is refused here rather than breaking every move of the pipeline."""
+        self.ensure_one()
+        Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
+        try:
+            domain = self._get_domain()
+            if not isinstance(domain, list | tuple):
+                raise TypeError(self.env._("a domain is a list of conditions"))
+            with self.env.cr.savepoint(flush=False):
+                Lead.search(domain, limit=1)
+        except Exception as exc:
+            raise ValidationError(
+                self.env._(
+                    "The condition of milestone %(milestone)s is not a valid domain on opportunities: %(error)s",
+                    milestone=self.name,
+                    error=shorten(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 200),
+                )
+            ) from exc
 
     def _get_domain(self):
         """The condition as a domain list (condition milestones)."""
@@ -176,11 +191,21 @@ class KamMilestone(models.Model):
     def create(self, vals_list):
         milestones = super().create(vals_list)
         self.env.registry.clear_cache()  # _kam_get_specs
-        milestones._get_candidate_leads()._kam_sync_milestones()
+        # Deals already past the new milestones' stages are grandfathered.
+        milestones._get_candidate_leads()._kam_sync_milestones(adopt=True)
         return milestones
 
     def unlink(self):
+        # Rows that carry nothing are dropped with their milestone; the others
+        # stay as the deals' audit trail (milestone emptied, names kept).
+        rows = self.env["kam.lead.milestone"].sudo().search([("milestone_id", "in", self.ids)])
+        rows.filtered(
+            lambda r: (
+                r.state == "todo" and not r.passed and not r.grandfathered and not r.evidence and not r.attachment_ids
+            )
+        ).unlink()
         result = super().unlink()
+        self.env["kam.lead.milestone"].invalidate_model(["milestone_id", "stage_id"])  # emptied by the database
         self.env.registry.clear_cache()
         return result
 
@@ -190,18 +215,17 @@ class KamMilestone(models.Model):
         result = super().write(vals)
         self.env.registry.clear_cache()  # _kam_get_specs
         if scoping & vals.keys():
-            (before | self._get_candidate_leads())._kam_sync_milestones()
+            (before | self._get_candidate_leads())._kam_sync_milestones(adopt=True)
         elif {"kind", "condition_domain", "role_ids", "require_contacted", "activity_type_id"} & vals.keys():
             self.env["kam.lead.milestone"].sudo().search([("milestone_id", "in", self.ids)])._refresh_states()
         return result
 
     def _get_candidate_leads(self):
-        """Open deals whose pipeline contains the stages of these milestones."""
+        """Deals, archived ones included, whose pipeline contains the stages of these milestones."""
         stages = self.stage_id
         if not stages:
             return self.env["crm.lead"]
-        shared = stages.filtered(lambda s: not s.team_id)
-        domain = [("active", "=", True)]
-        if not shared:
-            domain.append(("team_id", "in", stages.team_id.ids))
-        return self.env["crm.lead"].sudo().search(domain)
+        Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
+        if stages.filtered(lambda s: not s.team_id):
+            return Lead.search([("stage_id", "!=", False)])  # a deal without stage is synced when it gets one
+        return Lead.search([("team_id", "in", stages.team_id.ids)])

@@ -1,5 +1,10 @@
+from collections import defaultdict
+
+from markupsafe import Markup
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+
+from ..kam_sales_process.gates import shorten
 
 ATTITUDES = [("supporter", "Supporter"), ("neutral", "Neutral"), ("opponent", "Opponent"), ("unknown", "Unknown")]
 LEVELS = [
@@ -12,6 +17,17 @@ LEVELS = [
 STYLES = [("tiger", "Tiger"), ("peacock", "Peacock"), ("owl", "Owl"), ("dove", "Dove")]
 # What changes a person's identity in the buying centre (red flag "identity changed").
 IDENTITY_FIELDS = ("function", "parent_id", "active")
+#: Kept by the addon, never set by a person (they feed red flags and milestones).
+SYSTEM_FIELDS = frozenset(
+    {
+        "company_id",
+        "contacted",
+        "identity_changed",
+        "identity_change_note",
+        "last_contact_set_by_id",
+        "last_contact_set_on",
+    }
+)
 
 
 class KamStakeholder(models.Model):
@@ -69,6 +85,13 @@ class KamStakeholder(models.Model):
         help="When this person joined the deal's buying centre (red flag 'new face not followed up').",
     )
     last_contact_manual = fields.Date(string="Last Contact (set by hand)")
+    last_contact_set_by_id = fields.Many2one(
+        "res.users",
+        readonly=True,
+        ondelete="set null",
+        help="Who last set the contact date by hand (also logged in the deal's chatter).",
+    )
+    last_contact_set_on = fields.Datetime(readonly=True, help="When the contact date was last set by hand.")
     last_contact_date = fields.Date(
         string="Last Contact",
         compute="_compute_last_contact_date",
@@ -168,7 +191,8 @@ class KamStakeholder(models.Model):
             )
         ):
             keep(partner.id, when)
-        # E-mails sent to them, and activities done on them (on their contact).
+        # E-mails sent to them, and activities marked done on their contact.
+        self.env["kam.done.activity"].flush_model()
         self.env.cr.execute(
             """
             SELECT rel.res_partner_id, max(msg.date)
@@ -178,11 +202,10 @@ class KamStakeholder(models.Model):
                    AND msg.date <= %(now)s
              GROUP BY rel.res_partner_id
             UNION ALL
-            SELECT msg.res_id, max(msg.date)
-              FROM mail_message msg
-             WHERE msg.model = 'res.partner' AND msg.res_id = ANY(%(ids)s)
-                   AND msg.mail_activity_type_id IS NOT NULL AND msg.date <= %(now)s
-             GROUP BY msg.res_id
+            SELECT done.partner_id, max(done.date_done)
+              FROM kam_done_activity done
+             WHERE done.partner_id = ANY(%(ids)s) AND done.date_done <= %(now)s
+             GROUP BY done.partner_id
             """,
             {"ids": list(partner_ids), "now": now},
         )
@@ -219,29 +242,103 @@ class KamStakeholder(models.Model):
         for stakeholder in self:
             stakeholder.contacted = bool(stakeholder.last_contact_date)
 
+    @api.constrains("last_contact_manual", "date_added")
+    def _check_dates_not_in_future(self):
+        today = fields.Date.context_today(self)
+        future = self.filtered(
+            lambda s: (
+                (s.last_contact_manual and s.last_contact_manual > today) or (s.date_added and s.date_added > today)
+            )
+        )
+        if future:
+            raise ValidationError(
+                self.env._(
+                    "A contact or an addition to the buying centre cannot lie in the future: %(people)s",
+                    people=", ".join(shorten(name) for name in future.partner_id.mapped("display_name")),
+                )
+            )
+
+    def _check_leads_writable(self, leads):
+        """A person works on a buying centre only where they may edit the deal (checked for every deal involved)."""
+        if not self.env.su:
+            leads.check_access("write")
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                forged = SYSTEM_FIELDS & vals.keys()
+                if forged:
+                    raise UserError(self._kam_system_fields_message(forged))
+        self._check_leads_writable(self.env["crm.lead"].browse({vals.get("lead_id") for vals in vals_list} - {None}))
         self._check_unique_partner([(vals.get("lead_id"), vals.get("partner_id")) for vals in vals_list])
         stakeholders = super().create(vals_list)
+        stakeholders._kam_stamp_contact(
+            [vals.get("last_contact_date") or vals.get("last_contact_manual") for vals in vals_list]
+        )
         stakeholders.lead_id._kam_refresh_milestones(kinds=("roles",))
         return stakeholders
 
     def write(self, vals):
+        if not self.env.su:
+            forged = (SYSTEM_FIELDS | {"lead_id", "date_added"}) & vals.keys()
+            if forged:
+                raise UserError(self._kam_system_fields_message(forged))
+        self._check_leads_writable(self.lead_id)
         if {"lead_id", "partner_id"} & vals.keys():
             self._check_unique_partner(
                 [(vals.get("lead_id", s.lead_id.id), vals.get("partner_id", s.partner_id.id)) for s in self],
                 exclude_ids=self.ids,
             )
+        contact_set = {"last_contact_date", "last_contact_manual"} & vals.keys()
+        before = {s.id: s.last_contact_manual for s in self} if contact_set else {}
         leads = self.lead_id
         result = super().write(vals)
+        if contact_set:
+            self.filtered(lambda s: s.last_contact_manual != before[s.id])._kam_stamp_contact()
         (leads | self.lead_id)._kam_refresh_milestones(kinds=("roles",))
         return result
 
     def unlink(self):
+        self._check_leads_writable(self.lead_id)
         leads = self.lead_id
         result = super().unlink()
         leads.exists()._kam_refresh_milestones(kinds=("roles",))
         return result
+
+    def _kam_system_fields_message(self, names):
+        labels = ", ".join(sorted(self._fields[name]._description_string(self.env) for name in names))
+        return self.env._(
+            "%(fields)s of a buying-centre entry are kept by the addon (a person moves to another deal by being "
+            "added there); they cannot be set by hand.",
+            fields=labels,
+        )
+
+    def _kam_stamp_contact(self, given=None):
+        """Who set a contact date by hand, and when: on the entry and in the deal's chatter."""
+        stakeholders = self
+        if given is not None:
+            dates = dict(zip(self.ids, given, strict=True))
+            stakeholders = self.filtered(lambda s: dates.get(s.id))
+        stakeholders = stakeholders.filtered("last_contact_manual")
+        if not stakeholders:
+            return
+        stakeholders.sudo().write(
+            {"last_contact_set_by_id": self.env.uid, "last_contact_set_on": fields.Datetime.now()}
+        )
+        bodies = defaultdict(list)
+        for stakeholder in stakeholders:
+            bodies[stakeholder.lead_id.id].append(
+                self.env._(
+                    "%(person)s: last contact set to %(date)s by %(user)s.",
+                    person=stakeholder.partner_id.display_name,
+                    date=fields.Date.to_string(stakeholder.last_contact_manual),
+                    user=self.env.user.name,
+                )
+            )
+        self.env["crm.lead"].browse(list(bodies)).sudo()._message_log_batch(
+            bodies={lead_id: Markup("<br/>").join(lines) for lead_id, lines in bodies.items()}
+        )
 
     def action_kam_review_identity(self):
         """Mark the changed identities as reviewed: the red flag clears."""

@@ -5,8 +5,12 @@ class MailActivity(models.Model):
     _inherit = "mail.activity"
 
     def _action_done(self, feedback=False, attachment_ids=None):
-        lead_ids = {a.res_id for a in self if a.res_model == "crm.lead"}
+        # The evidence is recorded here, on the server, by the framework's own
+        # "mark done": the only way an "activity done" milestone is met.
+        done = self.env["kam.done.activity"]._kam_record(self)
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
-        if lead_ids:
-            self.env["crm.lead"].browse(lead_ids).exists()._kam_refresh_milestones(kinds=("activity",))
+        if done.lead_id:
+            done.lead_id.exists()._kam_refresh_milestones(kinds=("activity",))
+        if done.partner_id:
+            self.env["kam.stakeholder"]._kam_refresh_last_contact(done.partner_id.ids)
         return result

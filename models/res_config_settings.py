@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from .crm_lead_tiering import GRADE_PARAMS
 
@@ -100,6 +100,8 @@ class ResConfigSettings(models.TransientModel):
 
     def action_kam_recompute_tiers(self):
         """Recompute every account's tier in the background (scheduled action, with progress)."""
+        if not self.env.user.has_group("kam_sales_process.group_kam_manager"):
+            raise AccessError(self.env._("Only sales managers can recompute account tiers."))
         self.env["res.partner"]._kam_request_full_rescore()
         return {
             "type": "ir.actions.client",

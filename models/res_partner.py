@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .kam_stakeholder import IDENTITY_FIELDS
 
@@ -13,20 +14,32 @@ class ResPartner(models.Model):
     )
     kam_role_ids = fields.Many2many(
         "kam.buying.role",
-        "kam_buying_role_res_partner_rel",
-        "partner_id",
-        "role_id",
         string="Buying Roles",
         compute="_compute_kam_role_ids",
-        store=True,
-        help="Every role this person holds in a deal's buying centre (search or group contacts by it).",
+        search="_search_kam_role_ids",
+        help="Every role this person holds in the buying centres of the deals you can see (search contacts by it).",
     )
     kam_stakeholder_count = fields.Integer(string="Deals in Buying Centre", compute="_compute_kam_stakeholder_count")
 
     @api.depends("kam_stakeholder_ids.role_ids")
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_kam_role_ids(self):
+        # Only the buying centres of deals the reader may see (record rules).
+        roles = defaultdict(set)
+        if self.env["kam.stakeholder"].has_access("read"):
+            for stakeholder in self.env["kam.stakeholder"].search_fetch(
+                [("partner_id", "in", self._origin.ids)], ["partner_id", "role_ids"]
+            ):
+                roles[stakeholder.partner_id.id].update(stakeholder.role_ids.ids)
+        Role = self.env["kam.buying.role"]
         for partner in self:
-            partner.kam_role_ids = partner.kam_stakeholder_ids.role_ids
+            partner.kam_role_ids = Role.browse(sorted(roles[partner._origin.id]))
+
+    def _search_kam_role_ids(self, operator, value):
+        if not self.env["kam.stakeholder"].has_access("read"):
+            return [("id", "=", False)]
+        stakeholders = self.env["kam.stakeholder"]._search([("role_ids", operator, value)])
+        return [("id", "in", stakeholders.subselect(SQL.identifier(stakeholders.table, "partner_id")))]
 
     def _compute_kam_stakeholder_count(self):
         counts = dict(

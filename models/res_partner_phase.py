@@ -211,7 +211,8 @@ class ResPartner(models.Model):
             )
 
     def action_kam_apply_suggested_phase(self):
-        """One click: set the suggested phase, the reasons go to the history."""
+        """One click: set the suggested phase, the reasons go to the history (sales managers)."""
+        self._kam_check_managed(["kam_phase"])
         for partner in self:
             if partner.kam_phase_suggested and partner.kam_phase_suggested != partner.kam_phase:
                 partner.with_context(
@@ -220,6 +221,7 @@ class ResPartner(models.Model):
         return True
 
     def action_kam_change_phase(self):
+        self._kam_check_managed(["kam_phase"])
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",

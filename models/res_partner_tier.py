@@ -45,6 +45,23 @@ FIGURE_FIELDS = (
 )
 MANUAL_FIELDS = (*("kam_rating_" + code for code in RATING_CODES), "kam_margin_rate")
 BATCH_SIZE = 5000
+#: Who reads the deal figures on companies.
+SALES_USERS = "kam_sales_process.group_kam_user"
+#: Company-dependent account values only the scorecard (superuser) and managers write.
+MANAGED_FIELDS = frozenset(
+    {
+        "kam_tier_id",
+        "kam_is_key_account",
+        *FIGURE_FIELDS,
+        *MANUAL_FIELDS,
+        "kam_phase",
+        "kam_phase_date",
+        "kam_share_of_wallet",
+        "kam_company_relationship",
+        "kam_phase_alert",
+        "kam_phase_alert_reason",
+    }
+)
 ZERO_IS_NULL_FIELDS = frozenset(
     {
         "kam_tier_score",
@@ -69,6 +86,7 @@ class ResPartner(models.Model):
         index=True,
         ondelete="set null",
         help="Picked by the value scorecard score: the tier with the highest minimum score the account reaches.",
+        groups=SALES_USERS,
     )
     kam_tier_score = fields.Float(
         string="Tier Score",
@@ -76,6 +94,7 @@ class ResPartner(models.Model):
         digits=(5, 1),
         index=False,
         help="The account's value scorecard score 0-100: each criterion's points (0-100) weighted.",
+        groups=SALES_USERS,
     )
     kam_quadrant = fields.Selection(
         QUADRANTS,
@@ -84,15 +103,21 @@ class ResPartner(models.Model):
         index=False,
         help="Volume x profit: star (high, high), elephant (high volume, low margin), cash cow (low volume, high "
         "margin), dog (low, low). Cut-offs in Settings.",
+        groups=SALES_USERS,
     )
     kam_is_key_account = fields.Boolean(
         string="Key Account",
         company_dependent=True,
         index=False,
         help="In the minimum key-account tier (Settings) or above.",
+        groups=SALES_USERS,
     )
     kam_tier_date = fields.Datetime(
-        string="Scored On", company_dependent=True, index=False, help="When the scorecard was last computed."
+        string="Scored On",
+        company_dependent=True,
+        index=False,
+        help="When the scorecard was last computed.",
+        groups=SALES_USERS,
     )
     kam_won_revenue = fields.Float(
         string="Won Revenue",
@@ -100,12 +125,21 @@ class ResPartner(models.Model):
         digits="Account",
         index=False,
         help="Expected revenue of the deals won within the look-back window, in the company's currency.",
+        groups=SALES_USERS,
     )
     kam_won_count = fields.Integer(
-        string="Won Deals", company_dependent=True, index=False, help="Deals won within the look-back window."
+        string="Won Deals",
+        company_dependent=True,
+        index=False,
+        help="Deals won within the look-back window.",
+        groups=SALES_USERS,
     )
     kam_lost_count = fields.Integer(
-        string="Lost Deals", company_dependent=True, index=False, help="Deals lost within the look-back window."
+        string="Lost Deals",
+        company_dependent=True,
+        index=False,
+        help="Deals lost within the look-back window.",
+        groups=SALES_USERS,
     )
     kam_pipeline = fields.Float(
         string="Weighted Pipeline",
@@ -113,15 +147,21 @@ class ResPartner(models.Model):
         digits="Account",
         index=False,
         help="Expected revenue x probability of the open opportunities, in the company's currency.",
+        groups=SALES_USERS,
     )
     kam_last_won_date = fields.Date(
-        string="Last Won", company_dependent=True, index=False, help="When the account's last won deal was closed."
+        string="Last Won",
+        company_dependent=True,
+        index=False,
+        help="When the account's last won deal was closed.",
+        groups=SALES_USERS,
     )
     kam_deep_contacts = fields.Integer(
         string="Deep Relationships",
         company_dependent=True,
         index=False,
         help="People in the account's buying centres with whom the relationship reached opinions, behaviour or values.",
+        groups=SALES_USERS,
     )
     kam_margin_rate = fields.Float(
         string="Estimated Margin (%)",
@@ -162,6 +202,7 @@ class ResPartner(models.Model):
         compute="_compute_kam_tier_breakdown",
         sanitize=False,
         help="Each criterion's raw value, points and weight as last scored.",
+        groups=SALES_USERS,
     )
 
     def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
@@ -592,7 +633,26 @@ class ResPartner(models.Model):
         )
         self.env.ref("kam_sales_process.ir_cron_kam_recompute_tiers").sudo()._trigger()
 
+    @api.model
+    def _kam_check_managed(self, names):
+        """Tiers, figures, ratings and phases of accounts are set by the scorecard or by sales managers."""
+        managed = MANAGED_FIELDS & set(names)
+        if managed and not self.env.su and not self.env.user.has_group("kam_sales_process.group_kam_manager"):
+            raise AccessError(
+                self.env._(
+                    "Only sales managers set the tier, ratings or relationship phase of an account (%(fields)s).",
+                    fields=", ".join(sorted(self._fields[name]._description_string(self.env) for name in managed)),
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._kam_check_managed(vals)
+        return super().create(vals_list)
+
     def write(self, vals):
+        self._kam_check_managed(vals)
         result = super().write(vals)
         if any(name in vals for name in MANUAL_FIELDS) and not self.env.context.get("kam_no_rescore"):
             self._kam_recompute_tiers()

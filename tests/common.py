@@ -11,6 +11,7 @@ Tests never rely on demo data.
 """
 
 import itertools
+import json
 import unittest
 
 from odoo.tests import TransactionCase, new_test_user
@@ -98,6 +99,11 @@ class KamGateCase(KamCase):
                 if milestone.evidence_required:
                     row.evidence = "Minutes of the meeting of 3 March"
                 row.action_done()
+            elif milestone.kind == "activity":
+                activity = deal.activity_schedule(
+                    activity_type_id=milestone.activity_type_id.id, user_id=deal.user_id.id or self.env.uid
+                )
+                activity.action_feedback(feedback="Done with the customer")
             elif milestone == self.ms_revenue:
                 deal.expected_revenue = 250000
 
@@ -105,12 +111,10 @@ class KamGateCase(KamCase):
         """A deal moved the honest way from S1 to ``stage``."""
         deal = self._new_deal(stage=self.s1, **vals)
         path = [self.s1, self.s2, self.s3, self.s4, self.stage_won]
-        gates = {self.s1: self.ms_budget, self.s2: self.ms_coach, self.s3: self.ms_revenue}
         for current, nxt in itertools.pairwise(path):
             if current == stage:
                 break
-            if current in gates:
-                self._meet(deal, gates[current])
+            self._meet(deal, *current.kam_milestone_ids.filtered(lambda m: m.kind != "roles"))
             deal.stage_id = nxt
         return deal
 
@@ -132,3 +136,79 @@ class TourMixin:
         if not found:
             self.fail("No Chromium on PATH for the browser tours: install Debian's chromium package.")
         return super().start_tour(url_path, tour_name, step_delay=step_delay, **kwargs)
+
+
+class KamIntegrityCase(KamGateCase):
+    """``KamGateCase`` plus what the gate's other inputs need.
+
+    - ``team_b``: a second gated team with its own pipeline ``b1`` (milestone
+      ``ms_b_budget``) then ``b_won``;
+    - ``team_c``: an ungated team whose pipeline is the shared stage ``shared``
+      (sequence 5: in team A's pipeline it lies after S4);
+    - ``company_2`` and ``user_salesman_b``, a second salesperson; both
+      salespeople may work in both companies;
+    - ``activity_call``: an activity type, and ``ms_call`` an "activity done"
+      milestone of S1.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        Stage = env["crm.stage"]
+        cls.team_b = env["crm.team"].create({"name": "Projects"})
+        cls.b1 = Stage.create({"name": "B1", "sequence": 1, "team_id": cls.team_b.id})
+        cls.b_won = Stage.create({"name": "B Won", "sequence": 50, "is_won": True, "team_id": cls.team_b.id})
+        cls.ms_b_budget = env["kam.milestone"].create({"name": "Project budget", "stage_id": cls.b1.id})
+        cls.team_c = env["crm.team"].create({"name": "Small Deals"})
+        cls.shared = Stage.create({"name": "Shared negotiation", "sequence": 5, "team_id": False})
+        cls.company_2 = env["res.company"].create({"name": "Kam Branch"})
+        cls.user_salesman_b = new_test_user(
+            env, login="kam_salesman_b", groups="sales_team.group_sale_salesman", name="Bo Salesman"
+        )
+        for user in cls.user_salesman | cls.user_salesman_b | cls.user_sales_manager:
+            user.company_ids |= cls.company_2
+        cls.activity_call = env["mail.activity.type"].create({"name": "Customer call", "res_model": "crm.lead"})
+        cls.ms_call = env["kam.milestone"].create(
+            {
+                "name": "Customer called",
+                "stage_id": cls.s1.id,
+                "kind": "activity",
+                "activity_type_id": cls.activity_call.id,
+            }
+        )
+
+
+class JsonRpcMixin:
+    """For HttpCase classes: call models as the web client does (``/web/dataset/call_kw``)."""
+
+    def _call(self, model, method, args, kwargs=None):
+        """``(result, error)`` of one JSON-RPC call in the authenticated session."""
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": 1,
+            "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+        }
+        response = self.url_open(
+            f"/web/dataset/call_kw/{model}/{method}",
+            data=json.dumps(payload),
+            headers={"Content-Type": "application/json"},
+        )
+        body = response.json()
+        self.env.invalidate_all()
+        return body.get("result"), body.get("error")
+
+    def assertRefused(self, model, method, args, kwargs=None, *, error="odoo.exceptions.UserError", text=None):
+        """The call fails with ``error`` (and ``text`` in its message), never with a server error."""
+        result, failure = self._call(model, method, args, kwargs)
+        self.assertTrue(failure, f"{model}.{method} was not refused: {result!r}")
+        self.assertEqual(failure["data"]["name"], error, failure["data"].get("message"))
+        if text:
+            self.assertIn(text, failure["data"]["message"])
+        return failure["data"]["message"]
+
+    def assertAccepted(self, model, method, args, kwargs=None):
+        result, failure = self._call(model, method, args, kwargs)
+        self.assertFalse(failure, failure and failure["data"].get("message"))
+        return result

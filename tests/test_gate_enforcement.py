@@ -184,7 +184,8 @@ class TestGateEnforcement(KamGateCase):
     def test_switching_the_rule_off_and_on(self):
         rule = self.env.ref("kam_sales_process.automation_stage_gate")
         self.assertTrue(rule.active)
-        self.assertEqual(rule.trigger, "on_stage_set")
+        self.assertEqual(rule.trigger, "on_create_or_write")
+        self.assertEqual(set(rule.trigger_field_ids.mapped("name")), {"stage_id", "team_id", "company_id", "active"})
         rule.active = False
         deal = self._new_deal(stage=self.s1)
         deal.stage_id = self.s2

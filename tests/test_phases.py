@@ -49,7 +49,7 @@ class PhaseCase(KamGateCase):
 @tagged("post_install", "-at_install")
 class TestPhaseHistory(PhaseCase):
     def test_every_change_is_kept_with_who_when_why(self):
-        account = self.account.with_user(self.user_salesman)
+        account = self.account.with_user(self.user_sales_manager)
         account.with_context(kam_phase_note="First order signed").kam_phase = "basic"
         self.env.flush_all()
         self.env.cr.precommit.run()  # each request is committed: one tracking message per change
@@ -58,7 +58,7 @@ class TestPhaseHistory(PhaseCase):
         self.assertEqual(history.mapped("phase"), ["cooperative", "basic"])
         self.assertEqual(history[0].previous_phase, "basic")
         self.assertEqual(history[1].note, "First order signed")
-        self.assertEqual(history.user_id, self.user_salesman)
+        self.assertEqual(history.user_id, self.user_sales_manager)
         self.assertEqual(self.account.kam_phase_date, fields.Date.context_today(self.account))
         self.env.flush_all()
         self.env.cr.precommit.run()
@@ -318,7 +318,7 @@ class TestKeyAccountsTour(TourMixin, PhaseCase, HttpCase):
         self.start_tour(
             "/odoo/action-kam_sales_process.kam_key_account_action",
             "kam_key_accounts_tour",
-            login=self.user_salesman.login,
+            login=self.user_sales_manager.login,
         )
         self.assertEqual(self.account.kam_phase, "basic")
         self.assertIn("Suggestion applied", self.account.kam_phase_history_ids[0].note)

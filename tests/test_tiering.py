@@ -265,9 +265,16 @@ class TestAccountTier(TierCase):
             self.parts.with_user(self.user_salesman).action_kam_recompute_tiers()
         self.parts.with_user(self.user_sales_manager).action_kam_recompute_tiers()
         self.assertEqual(self.parts.kam_won_revenue, 600_000)
-        # a salesperson's rating is scored at once (the scorecard is written as superuser)
-        self.parts.with_user(self.user_salesman).kam_rating_demand_continuity = "3"
+        # a manager's rating is scored at once (the scorecard is written as superuser)...
+        self.parts.with_user(self.user_sales_manager).kam_rating_demand_continuity = "3"
         self.assertIn("★★★", self.parts.kam_tier_breakdown)
+        # ...a salesperson reads the account's figures but does not set its ratings or tier
+        salesman_view = self.parts.with_user(self.user_salesman)
+        self.assertEqual(salesman_view.kam_won_revenue, 600_000)
+        for field, value in (("kam_rating_demand_continuity", "5"), ("kam_tier_id", False), ("kam_won_revenue", 1)):
+            with self.subTest(field=field), self.assertRaises(AccessError):
+                salesman_view.write({field: value})
+        self.assertEqual(self.parts.kam_rating_demand_continuity, "3")
 
     def test_threshold_edges_and_invalid_thresholds(self):
         criterion = self.env.ref("kam_sales_process.tier_criterion_won_revenue")

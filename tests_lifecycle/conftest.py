@@ -37,10 +37,10 @@ class OdooCli:
         self.created.append(name)
         return name
 
-    def run(self, db, *args, subcommand=None, stdin=None):
+    def run(self, db, *args, subcommand=None, stdin=None, addons_path=None):
         """Run ``odoo [subcommand] -d db ... args``; fail on a non-zero exit or a logged problem."""
         cmd = [sys.executable, "-m", "odoo", *([subcommand] if subcommand else [])]
-        cmd += ["-d", db, f"--addons-path={self.addons_path}", "--log-level=warn", *args]
+        cmd += ["-d", db, f"--addons-path={addons_path or self.addons_path}", "--log-level=warn", *args]
         proc = subprocess.run(cmd, check=False, input=stdin, capture_output=True, text=True, timeout=1800)
         log = proc.stdout + proc.stderr
         assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{log[-5000:]}"
@@ -50,8 +50,8 @@ class OdooCli:
         assert not problems, "Odoo logged:\n" + "\n".join(problems)
         return log
 
-    def shell(self, db, code):
-        return self.run(db, "--no-http", subcommand="shell", stdin=code)
+    def shell(self, db, code, addons_path=None):
+        return self.run(db, "--no-http", subcommand="shell", stdin=code, addons_path=addons_path)
 
     def copy_template(self, label):
         name = self.new_db_name(label)

@@ -2,7 +2,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import plaintext2html
 
-from ..models.crm_lead import STAGE_REMAP
+from ..models.crm_lead_gate import GateBypass
 
 
 class KamProcessApply(models.TransientModel):
@@ -113,6 +113,7 @@ class KamProcessApply(models.TransientModel):
                     stages=", ".join(missing.stage_id.mapped("name")),
                 )
             )
+        self._check_may_reorganise()
         stages = self.sudo()._apply_stages(kept)
         self.sudo()._move_deals(stages)
         return {
@@ -126,6 +127,24 @@ class KamProcessApply(models.TransientModel):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def _check_may_reorganise(self):
+        """The work below runs as superuser: first check that this user may do it by hand.
+
+        Changing a team's process creates and deletes stages and milestones,
+        and moves the team's deals: the user needs those rights on stages and
+        milestones, and write access to every deal that moves.
+        """
+        for model in ("crm.stage", "kam.milestone"):
+            for operation in ("create", "write", "unlink"):
+                self.env[model].check_access(operation)
+        self.team_id.check_access("read")
+        domain = [("team_id", "=", self.team_id.id), ("stage_id", "in", self.map_ids.stage_id.ids)]
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        deals = Lead.search(domain)
+        if Lead.sudo().search_count(domain) != len(deals):
+            raise AccessError(self.env._("Some deals of this team are hidden from you: you cannot move them."))
+        deals.check_access("write")
 
     def _apply_stages(self, kept):
         """Create the missing stages and milestones; existing ones are left as they are (idempotent)."""
@@ -224,7 +243,7 @@ class KamProcessApply(models.TransientModel):
 
     def _move_deals(self, stages):
         """Move the deals of the stages left out as mapped, then drop the team's emptied stages."""
-        Lead = self.env["crm.lead"].with_context(active_test=False, kam_stage_remap=STAGE_REMAP)
+        Lead = self.env["crm.lead"].with_context(active_test=False, kam_gate_bypass=GateBypass(GateBypass.REMAPPED))
         for line in self.map_ids:
             target = stages[line.target_id]
             deals = Lead.search([("team_id", "=", self.team_id.id), ("stage_id", "=", line.stage_id.id)])

@@ -43,7 +43,7 @@ class KamStageOverride(models.TransientModel):
         if not self.stage_id or not leads:
             return {}
         # What the move from each deal's current stage to the target leaves unmet.
-        return leads._kam_get_unmet_for_moves({lead.id: lead.stage_id for lead in leads}, self.stage_id._origin)
+        return leads._kam_get_unmet_for_moves({lead.id: lead._kam_position() for lead in leads}, self.stage_id._origin)
 
     def _check_manager(self):
         if not self.env.user.has_group("kam_sales_process.group_kam_manager"):
@@ -52,7 +52,7 @@ class KamStageOverride(models.TransientModel):
     def action_confirm(self):
         self._check_manager()
         for wizard in self:
-            if not (wizard.reason or "").strip():
+            if not isinstance(wizard.reason, str) or not wizard.reason.strip():
                 raise UserError(self.env._("Say why the deals may skip their milestones."))
             unmet = wizard._get_unmet()
             rows = self.env["kam.lead.milestone"].concat(*unmet.values())

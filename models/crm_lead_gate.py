@@ -1,0 +1,486 @@
+"""The stage gate on deals.
+
+Every deal has one ``kam.lead.milestone`` row per milestone of its process.
+Its *position* (pipeline, company, stage, active) is what the gate guards: the
+shipped automation rule "Stage gates" runs ``_kam_check_gates`` whenever any of
+``stage_id``, ``team_id``, ``company_id`` or ``active`` changes (by a write, a
+create or a recompute), with the position before the change; the transition
+rule of ``kam_sales_process.gates`` says which stages must be cleared.  A
+cleared row is *passed*: its state is history until the deal moves back.
+
+Two audited paths place deals without the gate, and only server code can open
+them (``GateBypass``): re-mapping a pipeline (``kam.process.apply``) and
+importing deals as history (``kam.history.import``).  The deals they place, and
+deals already standing past a milestone when it is added, are grandfathered:
+the rows they skipped say so and count as met.
+"""
+
+from collections import defaultdict
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import UserError
+
+from ..kam_sales_process.gates import Position, refusal_lines, shorten, transition
+
+#: The deal's fields that make up its position for the gate.
+POSITION_FIELDS = frozenset({"stage_id", "team_id", "company_id", "active"})
+
+
+class GateBypass:
+    """An audited path that places deals without their gate.
+
+    ``kind`` is ``remapped`` (a pipeline re-mapping) or ``history`` (an import
+    of historical deals, with ``reason``).  Only server code creates one and the
+    gate recognises it by its type: no client context (JSON) can stand in for it.
+    """
+
+    __slots__ = ("kind", "reason")
+    REMAPPED = "remapped"
+    HISTORY = "history"
+
+    def __init__(self, kind, reason=""):
+        self.kind = kind
+        self.reason = reason
+
+
+def gate_bypass(env):
+    """The GateBypass of this environment's context, or ``None``."""
+    bypass = env.context.get("kam_gate_bypass")
+    return bypass if isinstance(bypass, GateBypass) else None
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    kam_milestone_ids = fields.One2many(
+        "kam.lead.milestone", "lead_id", string="Milestones", help="Status of every milestone of the deal's process."
+    )
+    kam_current_milestone_ids = fields.One2many(
+        "kam.lead.milestone",
+        compute="_compute_kam_gate",
+        string="Gate",
+        help="The milestones of the current stage: all must be met before the deal moves forward.",
+    )
+    kam_unmet_milestone_ids = fields.Many2many(
+        "kam.milestone",
+        compute="_compute_kam_gate",
+        string="Unmet Milestones",
+        help="What still blocks the current stage.",
+    )
+    kam_gate_open = fields.Boolean(
+        string="Gate Open",
+        compute="_compute_kam_gate",
+        search="_search_kam_gate_open",
+        help="Every milestone of the current stage is met: the deal may move forward.",
+    )
+    kam_gate_done = fields.Integer(string="Milestones Met", compute="_compute_kam_gate")
+    kam_gate_total = fields.Integer(string="Milestones in Gate", compute="_compute_kam_gate")
+    kam_stage_date = fields.Datetime(
+        related="date_last_stage_update", string="In Stage Since", help="When the deal entered its current stage."
+    )
+    kam_days_in_stage = fields.Integer(
+        string="Days in Stage", compute="_compute_kam_days_in_stage", help="Days since the deal entered its stage."
+    )
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("stage_id", "team_id", "company_id", "kam_milestone_ids.state")
+    def _compute_kam_gate(self):
+        # One query for all the deals (a kanban page): rows as plain values,
+        # milestone configuration from the cache.
+        specs = self.env["kam.milestone"]._kam_get_specs()
+        rows_by_lead = defaultdict(list)
+        for row in self.env["kam.lead.milestone"]._kam_fetch_rows(self._origin.ids):
+            rows_by_lead[row.lead_id].append(row)
+        Row, Milestone = self.env["kam.lead.milestone"], self.env["kam.milestone"]
+        for lead in self:
+            current = [
+                row
+                for row in rows_by_lead[lead._origin.id]
+                if (spec := specs.get(row.milestone_id))
+                and spec.stage_id == lead.stage_id.id
+                and spec.applies(lead.team_id.id, lead.company_id.id)
+            ]
+            unmet = [row for row in current if not row.met]
+            lead.kam_current_milestone_ids = Row.browse([row.id for row in current])
+            lead.kam_unmet_milestone_ids = Milestone.browse([row.milestone_id for row in unmet])
+            lead.kam_gate_open = not unmet
+            lead.kam_gate_total = len(current)
+            lead.kam_gate_done = len(current) - len(unmet)
+
+    @api.depends("date_last_stage_update")
+    def _compute_kam_days_in_stage(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            since = lead.date_last_stage_update
+            lead.kam_days_in_stage = (now - since).days if since else 0
+
+    def _search_kam_gate_open(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Search 'Gate Open' with 'is set' or 'is not set'."))
+        blocked = self._kam_get_blocked_lead_ids()
+        want_open = (operator == "=") == value
+        return [("id", "not in" if want_open else "in", list(blocked))]
+
+    def _kam_get_blocked_lead_ids(self):
+        """Ids of the deals whose current stage has an unmet milestone that applies to them (one query)."""
+        self.env["kam.lead.milestone"].flush_model()
+        self.env["kam.milestone"].flush_model()
+        self.flush_model(["stage_id", "team_id", "company_id"])
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT row.lead_id
+              FROM kam_lead_milestone row
+              JOIN kam_milestone ms ON ms.id = row.milestone_id AND ms.active
+              JOIN crm_lead lead ON lead.id = row.lead_id AND lead.stage_id = ms.stage_id
+             WHERE row.state = 'todo' AND row.grandfathered IS NOT TRUE
+               AND (ms.company_id IS NULL OR lead.company_id IS NULL OR ms.company_id = lead.company_id)
+               AND (NOT EXISTS (SELECT 1 FROM kam_milestone_crm_team_rel t WHERE t.milestone_id = ms.id)
+                    OR EXISTS (SELECT 1 FROM kam_milestone_crm_team_rel t
+                                WHERE t.milestone_id = ms.id AND t.team_id = lead.team_id))
+            """
+        )
+        return {lead_id for (lead_id,) in self.env.cr.fetchall()}
+
+    # ------------------------------------------------------------------
+    # CRUD: inputs nobody forges, rows in step with the deal's process
+    # ------------------------------------------------------------------
+
+    @api.model
+    @tools.ormcache()
+    def _kam_get_computed_fields(self):
+        """The addon's computed fields on deals: only the addon sets them (cached)."""
+        return frozenset(
+            name
+            for name, field in self._fields.items()
+            if name.startswith("kam_") and field.compute and not field.inverse
+        )
+
+    def _kam_check_not_computed(self, names):
+        forged = self._kam_get_computed_fields() & set(names)
+        if forged:
+            raise UserError(
+                self.env._(
+                    "%(fields)s are computed by the key-account process and cannot be set.",
+                    fields=", ".join(sorted(self._fields[name]._description_string(self.env) for name in forged)),
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._kam_check_not_computed(vals)
+        leads = super().create(vals_list)
+        leads._kam_sync_milestones()
+        if gate_bypass(self.env):
+            leads._kam_place_by_bypass()
+        return leads
+
+    def write(self, vals):
+        self._kam_check_not_computed(vals)
+        result = super().write(vals)
+        if POSITION_FIELDS & vals.keys():
+            self._kam_sync_milestones()
+            if gate_bypass(self.env):
+                self._kam_place_by_bypass()
+        elif vals.keys() - {"date_automation_last"}:
+            # A condition milestone may depend on any field of the deal.
+            self._kam_refresh_milestones(kinds=("condition",))
+        return result
+
+    def _kam_sync_milestones(self, adopt=False):
+        """Create the missing milestone rows of these deals' processes, drop the plain open rows
+        that no longer apply, and refresh the condition rows and the new rows.
+
+        Rows that carry history (done, waived, passed, grandfathered, with
+        evidence or files) are never dropped.  With ``adopt`` (a milestone was
+        added or re-scoped, a stage re-ordered), the deals already standing past
+        a milestone are grandfathered for it.  Archived deals keep rows too:
+        restoring one checks them.  Plain values throughout: one query for the
+        existing rows, the configuration from caches, one create and one unlink
+        for the batch.
+        """
+        leads = self.sudo()
+        specs = self.env["kam.milestone"]._kam_get_specs()
+        if not leads or not specs:
+            return  # no milestone anywhere: nothing to keep in step (and no query)
+        Row = self.env["kam.lead.milestone"].sudo()
+        rows = Row._kam_fetch_rows(leads.ids)
+        existing = defaultdict(dict)
+        for row in rows:
+            existing[row.lead_id][row.milestone_id] = row
+        wanted_by_scope = {}
+        to_create, obsolete = [], set()
+        for lead in leads:
+            scope = (lead.team_id.id, lead.company_id.id)
+            if scope not in wanted_by_scope:
+                stage_ids = {stage_id for stage_id, _seq in self.env["crm.stage"]._kam_get_pipeline(scope[0])}
+                wanted_by_scope[scope] = self.env["kam.milestone"]._kam_get_wanted(stage_ids, *scope)
+            wanted, mine = wanted_by_scope[scope], existing[lead.id]
+            to_create += [{"lead_id": lead.id, "milestone_id": mid} for mid in wanted if mid not in mine]
+            obsolete.update(
+                row.id
+                for mid, row in mine.items()
+                if mid not in wanted and row.state == "todo" and not row.passed and not row.grandfathered
+            )
+        if obsolete:
+            # Rows with evidence or files are kept as they are.
+            with_evidence = Row.browse(sorted(obsolete)).filtered(lambda r: r.evidence or r.attachment_ids)
+            obsolete -= set(with_evidence.ids)
+        if obsolete:
+            Row.browse(sorted(obsolete)).unlink()
+        new_rows = Row.create(to_create) if to_create else Row
+        conditions = [
+            row
+            for row in rows
+            if row.id not in obsolete and (spec := specs.get(row.milestone_id)) and spec.kind == "condition"
+        ]
+        Row._kam_refresh_rows(conditions)
+        new_rows._refresh_states()
+        if adopt:
+            leads._kam_grandfather()
+
+    def _kam_refresh_milestones(self, kinds=None):
+        """Refresh the rows of these deals that follow the data (optionally only some kinds)."""
+        specs = self.env["kam.milestone"]._kam_get_specs()
+        if not specs:
+            return
+        Row = self.env["kam.lead.milestone"].sudo()
+        rows = [
+            row
+            for row in Row._kam_fetch_rows(self.ids)
+            if (spec := specs.get(row.milestone_id)) and (not kinds or spec.kind in kinds)
+        ]
+        if rows:
+            Row._kam_refresh_rows(rows)
+
+    # ------------------------------------------------------------------
+    # The gate
+    # ------------------------------------------------------------------
+
+    def _kam_position(self, old=None):
+        """This deal's Position; ``old`` maps field names to values they had before a change."""
+        self.ensure_one()
+        old = old or {}
+
+        def value(name):
+            return old[name] if name in old else self[name]
+
+        return Position(
+            team=value("team_id").id,
+            company=value("company_id").id,
+            stage=value("stage_id").id or None,
+            active=bool(value("active")),
+        )
+
+    def _kam_get_transitions(self, before, to_stage=None):
+        """``{lead id: (Transition, milestone ids to meet, milestone ids reopened)}`` of these deals' moves.
+
+        ``before`` maps a deal id to its Position before the move, or to
+        ``None`` for a deal being created; deals not in it are not moving.  The
+        move goes to ``to_stage`` if given, else to the deal's current position.
+        """
+        Stage, Milestone = self.env["crm.stage"], self.env["kam.milestone"]
+        pipelines, wanted = {}, {}
+
+        def milestones(stage_ids, team, company):
+            # A batch moves between few positions: each answer is worked out once.
+            key = (stage_ids, team, company)
+            if key not in wanted:
+                wanted[key] = Milestone._kam_get_wanted(set(stage_ids), team, company) if stage_ids else set()
+            return wanted[key]
+
+        plans = {}
+        for lead in self.sudo():
+            if lead.id not in before:
+                continue
+            after = lead._kam_position()
+            if to_stage:
+                after = Position(after.team, after.company, to_stage.id, True)
+            if after.team not in pipelines:
+                pipelines[after.team] = Stage._kam_get_pipeline(after.team)
+            move = transition(pipelines[after.team], before[lead.id], after)
+            if not (move.clear or move.reopen):
+                continue
+            plans[lead.id] = (
+                move,
+                milestones(move.clear, after.team, after.company),
+                milestones(move.reopen, after.team, after.company),
+            )
+        return plans
+
+    def _kam_get_unmet(self, plans):
+        """``({lead: unmet kam.lead.milestone rows}, {lead id: [RowData]})`` for the moves planned.
+
+        Rows still open (not passed) are checked against the data again: the
+        data may have changed through related records since they were stored.
+        Rows of stages passed earlier stay as they were ("already met stay met").
+        """
+        if not plans:
+            return {}, {}
+        required = {lead_id: clear for lead_id, (_move, clear, _reopen) in plans.items() if clear}
+        Row = self.env["kam.lead.milestone"].sudo()
+
+        def fetch():
+            by_lead = defaultdict(list)
+            for row in Row._kam_fetch_rows(list(plans)):
+                by_lead[row.lead_id].append(row)
+            return by_lead
+
+        rows = fetch()
+        if any(
+            len({row.milestone_id for row in rows[lead_id]} & wanted) < len(wanted)
+            for lead_id, wanted in required.items()
+        ):
+            # Rows missing (a milestone added in this transaction, …): create them.
+            self.browse(list(required))._kam_sync_milestones()
+            rows = fetch()
+        open_rows = [
+            row
+            for lead_id, wanted in required.items()
+            for row in rows[lead_id]
+            if row.milestone_id in wanted and not row.passed
+        ]
+        states = Row._kam_refresh_rows(open_rows, include_passed=True)
+        unmet = {}
+        for lead_id, wanted in required.items():
+            ids = [
+                row.id
+                for row in rows[lead_id]
+                if row.milestone_id in wanted and states.get(row.id, row.state) == "todo" and not row.grandfathered
+            ]
+            if ids:
+                unmet[self.browse(lead_id)] = Row.browse(ids).with_env(self.env)
+        return dict(sorted(unmet.items(), key=lambda item: item[0].id)), rows
+
+    def _kam_latch(self, plans, rows):
+        """Record the moves on the rows: the stages cleared are passed, the stages reopened are live again."""
+        to_pass, to_reopen, reopened = [], [], []
+        for lead_id, (_move, clear, reopen) in plans.items():
+            for row in rows.get(lead_id, ()):
+                if row.milestone_id in clear:
+                    to_pass.append(row.id)
+                elif row.milestone_id in reopen and row.passed:
+                    to_reopen.append(row.id)
+                    reopened.append(row)
+        if to_pass or to_reopen:
+            # One statement for the batch.  The rows cleared are written even where
+            # already passed: a concurrent change of the same rows then conflicts with
+            # the move instead of slipping past it.
+            Row = self.env["kam.lead.milestone"]
+            Row.flush_model(["passed"])
+            for value, ids in ((True, to_pass), (False, to_reopen)):
+                if ids:
+                    self.env.cr.execute("UPDATE kam_lead_milestone SET passed = %s WHERE id = ANY(%s)", [value, ids])
+            Row.browse(to_pass + to_reopen).invalidate_recordset(["passed"])
+        if reopened:
+            # Live again: the rows that follow the data catch up with it.
+            self.env["kam.lead.milestone"].sudo()._kam_refresh_rows(reopened, include_passed=True)
+
+    def _kam_get_unmet_for_moves(self, before, to_stage=None):
+        """``{lead: kam.lead.milestone rows still to do}`` for these deals' moves (see ``_kam_get_transitions``)."""
+        plans = self.sudo()._kam_get_transitions(before, to_stage)
+        return self._kam_get_unmet(plans)[0]
+
+    def _kam_check_gates(self, before):
+        """Refuse, in one error naming every blocked deal, the moves that leave milestones unmet.
+
+        ``before`` maps each deal id to its Position before the change (``None``
+        for a deal being created).  This is the rule the shipped automation rule
+        "Stage gates" runs on every change of a deal's position; deals moved
+        through an audited path (``GateBypass``) are grandfathered instead.
+        """
+        if gate_bypass(self.env):
+            return
+        plans = self.sudo()._kam_get_transitions(before)
+        if not plans:
+            return
+        unmet, rows = self._kam_get_unmet(plans)
+        if unmet:
+            self._kam_refuse(unmet)
+        self._kam_latch(plans, rows)
+
+    def _kam_refuse(self, unmet):
+        blocked = [(lead.sudo().display_name, rows.sudo().mapped("display_name")) for lead, rows in unmet.items()]
+        lines, more = refusal_lines(blocked)
+        message = self.env._(
+            "These deals cannot move forward before the milestones of their stage are met:\n%(deals)s",
+            deals="\n".join(lines),
+        )
+        if more:
+            message += "\n" + self.env._("…and %(count)s more deals.", count=more)
+        message += "\n" + self.env._(
+            "Meet the milestones in the deal's Gate tab, or ask a sales manager to force the stage."
+        )
+        raise UserError(message)
+
+    # ------------------------------------------------------------------
+    # Grandfathering: deals placed without the gate, on purpose
+    # ------------------------------------------------------------------
+
+    def _kam_grandfather(self):
+        """Settle the rows of these deals with where they stand, without a gate check.
+
+        The rows of every stage before the deal's stage (every stage of the
+        pipeline when its stage lies outside it) are marked passed, and those
+        not met grandfathered: they count as met for this deal.  The rows of
+        its stage and of later ones are live again.  Used for deals placed by
+        an audited path and for deals already standing past a milestone when it
+        is added (or when stages are re-ordered).
+        """
+        leads = self.sudo()
+        Stage, Milestone = self.env["crm.stage"], self.env["kam.milestone"]
+        past, ahead = {}, {}
+        for lead in leads:
+            if not lead.stage_id:
+                continue
+            pipeline = Stage._kam_get_pipeline(lead.team_id.id)
+            level = dict(pipeline).get(lead.stage_id.id)
+            before = {stage_id for stage_id, seq in pipeline if level is None or seq < level}
+            after = {stage_id for stage_id, _seq in pipeline} - before
+            scope = (lead.team_id.id, lead.company_id.id)
+            past[lead.id] = Milestone._kam_get_wanted(before, *scope) if before else set()
+            ahead[lead.id] = Milestone._kam_get_wanted(after, *scope) if after else set()
+        if not any(past.values()) and not any(ahead.values()):
+            return
+        to_pass, to_grandfather, to_reopen = [], [], []
+        for row in self.env["kam.lead.milestone"]._kam_fetch_rows(list(past)):
+            if row.milestone_id in past[row.lead_id]:
+                if not row.met:
+                    to_grandfather.append(row.id)
+                elif not row.passed:
+                    to_pass.append(row.id)
+            elif row.milestone_id in ahead[row.lead_id] and row.passed:
+                to_reopen.append(row.id)
+        Row = self.env["kam.lead.milestone"].sudo()
+        if to_grandfather:
+            Row.browse(to_grandfather).write({"grandfathered": True, "passed": True})
+        if to_pass:
+            Row.browse(to_pass).write({"passed": True})
+        if to_reopen:
+            Row.browse(to_reopen).write({"passed": False})
+
+    def _kam_place_by_bypass(self):
+        """Deals placed by an audited path: grandfathered where they stand, the reason in their chatter."""
+        bypass = gate_bypass(self.env)
+        self._kam_grandfather()
+        if bypass.kind == GateBypass.HISTORY and bypass.reason:
+            body = self.env._(
+                "Imported as history by %(user)s: %(reason)s",
+                user=self.env.user.name,
+                reason=shorten(bypass.reason, 500),
+            )
+            self.sudo()._message_log_batch(bodies=dict.fromkeys(self.ids, body))
+
+    def action_kam_open_override(self):
+        """Open the stage override wizard on these deals (sales managers)."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Force Stage"),
+            "res_model": "kam.stage.override",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lead_ids": self.ids, "active_model": self._name, "active_ids": self.ids},
+        }

@@ -1,0 +1,208 @@
+"""Each way the gate once gave way, tried again over JSON-RPC as a salesperson, exactly as the web client calls.
+
+One test per bypass found by the adversarial review; each must now be refused
+with a clear error (never a server error), and leave nothing behind.
+"""
+
+from odoo.tests import HttpCase, tagged
+
+from .common import JsonRpcMixin, KamIntegrityCase
+
+
+@tagged("post_install", "-at_install")
+class TestGateAttacksOverJsonRpc(JsonRpcMixin, KamIntegrityCase, HttpCase):
+    def setUp(self):
+        super().setUp()
+        self.deal = self._new_deal(stage=self.s1)
+        self.authenticate(self.user_salesman.login, self.user_salesman.login)
+
+    def _write(self, vals, deal=None):
+        return ("crm.lead", "write", [(deal or self.deal).ids, vals])
+
+    # 1. archive, move, restore ---------------------------------------------------
+
+    def test_archive_move_restore_is_refused_at_the_restore(self):
+        self.assertAccepted(*self._write({"active": False}))
+        self.assertAccepted(*self._write({"stage_id": self.stage_won.id}))  # archived: free
+        self.assertRefused("crm.lead", "action_unarchive", [self.deal.ids], text="Budget known")
+        self.assertFalse(self.deal.active, "the deal stays archived: never active in a stage it did not reach")
+
+    def test_archived_while_moving_then_toggled_back_is_refused(self):
+        self.assertAccepted(*self._write({"stage_id": self.s3.id, "active": False}))
+        message = self.assertRefused("crm.lead", "toggle_active", [self.deal.ids])
+        self.assertIn("Budget known", message)
+        self.assertIn("Coach found", message)
+        self.assertFalse(self.deal.active)
+
+    def test_lost_then_won_then_restored_is_refused(self):
+        self.assertAccepted("crm.lead", "action_set_lost", [self.deal.ids])
+        self.assertAccepted(*self._write({"stage_id": self.stage_won.id}))
+        self.assertRefused("crm.lead", "toggle_active", [self.deal.ids], text="Revenue estimated")
+        self.assertFalse(self.deal.active)
+
+    # 2. a stage of another team's pipeline ------------------------------------------
+
+    def test_another_teams_won_stage_is_beyond_the_last_stage(self):
+        message = self.assertRefused(*self._write({"stage_id": self.b_won.id}))
+        for milestone in ("Budget known", "Coach found", "Revenue estimated"):
+            self.assertIn(milestone, message)
+        self.assertEqual(self.deal.stage_id, self.s1)
+
+    def test_an_import_resolving_the_stage_by_name_is_refused(self):
+        result = self.assertAccepted("crm.lead", "load", [[".id", "stage_id"], [[str(self.deal.id), "B Won"]]])
+        self.assertFalse(result["ids"])
+        self.assertTrue(any("Budget known" in message["message"] for message in result["messages"]))
+        self.assertEqual(self.deal.stage_id, self.s1)
+
+    def test_a_deal_past_its_pipeline_then_moved_to_that_team_is_checked_there(self):
+        deal = self._deal_in(self.stage_won)
+        self.assertAccepted(*self._write({"stage_id": self.b_won.id}, deal))  # every A milestone met
+        self.assertRefused(*self._write({"team_id": self.team_b.id}, deal), text="Project budget")
+        self.assertEqual(deal.team_id, self.team)
+
+    # 3. changing team ---------------------------------------------------------------
+
+    def test_an_ungated_team_then_back_is_checked_from_the_first_stage(self):
+        self.assertAccepted(*self._write({"team_id": self.team_c.id, "stage_id": self.shared.id}))
+        message = self.assertRefused(*self._write({"team_id": self.team.id}))
+        for milestone in ("Budget known", "Coach found", "Revenue estimated"):
+            self.assertIn(milestone, message)
+        self.assertEqual(self.deal.team_id, self.team_c)
+
+    def test_the_merge_into_a_gated_team_is_refused(self):
+        other = self._new_deal(name="Second order", stage=self.s1)
+        for deal in self.deal | other:
+            self.assertAccepted(*self._write({"team_id": self.team_c.id, "stage_id": self.shared.id}, deal))
+        self.assertRefused(
+            "crm.lead", "merge_opportunity", [(self.deal | other).ids], {"team_id": self.team.id}, text="Budget known"
+        )
+        self.assertTrue((self.deal | other).exists())
+        self.assertEqual(set((self.deal | other).mapped("team_id")), {self.team_c})
+
+    # 4. clearing or switching the company ---------------------------------------------
+
+    def test_clearing_the_company_never_escapes_a_gate(self):
+        self.assertRefused(*self._write({"company_id": False, "stage_id": self.s2.id}), text="Budget known")
+        self.assertEqual(self.deal.company_id, self.env.company)
+
+    def test_switching_company_and_back_is_checked_from_the_first_stage(self):
+        self.assertAccepted(*self._write({"company_id": self.company_2.id, "stage_id": self.s2.id}))
+        self.assertRefused(*self._write({"company_id": self.env.company.id}), text="Budget known")
+        self.assertEqual(self.deal.company_id, self.company_2)
+
+    # 5. writing stored computed fields --------------------------------------------------
+
+    def test_the_addons_computed_fields_cannot_be_written(self):
+        flag = self.env["kam.red.flag"].search([], limit=1)
+        for vals in (
+            {"kam_qualification_score": 100, "stage_id": self.s2.id},
+            {"kam_qualification_score": 100},
+            {"kam_red_flag_ids": [(6, 0, [])]},
+            {"kam_red_flag_ids": [(6, 0, flag.ids)]},
+            {"kam_grade": "A"},
+            {"kam_gate_open": True},
+        ):
+            with self.subTest(vals=vals):
+                self.assertRefused(*self._write(vals), text="cannot be set")
+        self.assertRefused(
+            "crm.lead",
+            "create",
+            [{"name": "Forged", "type": "opportunity", "team_id": self.team.id, "kam_qualification_score": 100}],
+            text="cannot be set",
+        )
+        self.assertEqual(self.deal.kam_qualification_score, 0)
+
+    def test_milestone_rows_cannot_be_written_created_or_deleted(self):
+        row = self._row(self.deal, self.ms_budget)
+        for vals in ({"state": "done"}, {"passed": True}, {"grandfathered": True}, {"lead_id": self.deal.id}):
+            with self.subTest(vals=vals):
+                self.assertRefused("kam.lead.milestone", "write", [row.ids, vals])
+        self.assertRefused(
+            "crm.lead", "write", [self.deal.ids, {"kam_milestone_ids": [(1, row.id, {"state": "done"})]}]
+        )
+        self.assertRefused("kam.lead.milestone", "unlink", [row.ids], error="odoo.exceptions.AccessError")
+        self.assertRefused(
+            "kam.lead.milestone", "create", [{"lead_id": self.deal.id, "milestone_id": self.ms_b_budget.id}]
+        )
+        self.assertEqual(row.state, "todo")
+
+    # 6. a forged chatter message is no done activity -------------------------------------
+
+    def test_a_message_naming_an_activity_type_meets_nothing(self):
+        self._meet(self.deal, self.ms_budget)
+        self.assertAccepted(
+            "crm.lead",
+            "message_post",
+            [self.deal.ids],
+            {"body": "Called them", "mail_activity_type_id": self.activity_call.id, "message_type": "comment"},
+        )
+        self._call(
+            "mail.message",
+            "create",
+            [
+                {
+                    "model": "crm.lead",
+                    "res_id": self.deal.id,
+                    "body": "Called them again",
+                    "mail_activity_type_id": self.activity_call.id,
+                }
+            ],
+        )
+        self.assertEqual(self._row(self.deal, self.ms_call).state, "todo")
+        self.assertRefused(*self._write({"stage_id": self.s2.id}), text="Customer called")
+        # the real thing: an activity marked done
+        self.assertAccepted(
+            "crm.lead",
+            "activity_schedule",
+            [self.deal.ids],
+            {"activity_type_id": self.activity_call.id, "user_id": self.user_salesman.id},
+        )
+        activity = self.env["mail.activity"].search([("res_model", "=", "crm.lead"), ("res_id", "=", self.deal.id)])
+        self.assertAccepted(
+            "mail.activity", "action_feedback", [activity.ids], {"feedback": "Called the plant manager"}
+        )
+        self.assertEqual(self._row(self.deal, self.ms_call).state, "done")
+        self.assertAccepted(*self._write({"stage_id": self.s2.id}))
+
+    # 7. another salesperson's buying centre --------------------------------------------
+
+    def test_a_stakeholder_cannot_be_moved_into_someone_elses_deal(self):
+        theirs = self._new_deal(name="Their deal", stage=self.s1, user_id=self.user_salesman_b.id)
+        person = self.env["res.partner"].create({"name": "Li Wei"})
+        coach = self.env.ref("kam_sales_process.role_coach")
+        stakeholder_id = self.assertAccepted(
+            "kam.stakeholder",
+            "create",
+            [{"lead_id": self.deal.id, "partner_id": person.id, "role_ids": [(6, 0, coach.ids)]}],
+        )
+        self.assertRefused("kam.stakeholder", "write", [[stakeholder_id], {"lead_id": theirs.id}])
+        self.assertRefused(
+            "kam.stakeholder",
+            "create",
+            [{"lead_id": theirs.id, "partner_id": person.id}],
+            error="odoo.exceptions.AccessError",
+        )
+        self.assertFalse(theirs.kam_stakeholder_ids)
+        self.assertEqual(self.env["kam.stakeholder"].browse(stakeholder_id).lead_id, self.deal)
+
+    # 8. manager actions check the group on the server ------------------------------------
+
+    def test_manager_actions_are_refused_to_a_salesperson(self):
+        self.assertRefused(
+            "res.config.settings", "action_kam_recompute_tiers", [[]], error="odoo.exceptions.AccessError"
+        )
+        self.assertRefused("res.partner", "action_kam_recompute_tiers", [[]], error="odoo.exceptions.AccessError")
+        row = self._row(self.deal, self.ms_budget)
+        self.assertRefused(
+            "kam.lead.milestone", "action_waive", [row.ids], {"reason": "I say so"}, error="odoo.exceptions.AccessError"
+        )
+        self.assertEqual(row.state, "todo")
+
+    def test_wrong_types_get_a_clear_error(self):
+        self.authenticate(self.user_sales_manager.login, self.user_sales_manager.login)
+        row = self._row(self.deal, self.ms_budget)
+        for reason in (123, ["a"], {"a": 1}, None, "   "):
+            with self.subTest(reason=reason):
+                self.assertRefused("kam.lead.milestone", "action_waive", [row.ids], {"reason": reason})
+        self.assertRefused("crm.lead", "search", [[["kam_gate_open", "in", ["x"]]]], text="Gate Open")
+        self.assertEqual(row.state, "todo")

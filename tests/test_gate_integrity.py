@@ -1,0 +1,336 @@
+"""The gate's inputs: every change of a deal's position is checked, passed stages stay history,
+nothing a person did is lost, adoption grandfathers history, bad input gets a clear error."""
+
+import base64
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from .common import KamIntegrityCase
+
+
+@tagged("post_install", "-at_install")
+class TestPassedStagesStayHistory(KamIntegrityCase):
+    def test_a_passed_milestone_cannot_be_reset_until_the_deal_moves_back(self):
+        deal = self._deal_in(self.s2)
+        row = self._row(deal, self.ms_budget).with_user(self.user_salesman)
+        self.assertTrue(row.passed)
+        with self.assertRaises(UserError) as refusal:
+            row.action_reset()
+        self.assertIn("moved past", str(refusal.exception))
+        self.assertEqual(row.state, "done")
+        deal.stage_id = self.s1  # back: the stage opens again
+        self.assertFalse(row.passed)
+        row.action_reset()
+        self.assertEqual(row.state, "todo")
+
+    def test_a_passed_condition_no_longer_follows_the_data(self):
+        deal = self._deal_in(self.s4)
+        row = self._row(deal, self.ms_revenue)
+        self.assertEqual((row.state, row.passed), ("done", True))
+        deal.expected_revenue = 0
+        self.assertEqual(row.state, "done", "met when the deal left S3: history")
+        deal.stage_id = self.s3
+        deal.expected_revenue = 0
+        self.assertEqual(row.state, "todo", "back in S3: it follows the data again")
+
+    def test_restoring_keeps_what_was_met(self):
+        deal = self._deal_in(self.s4)
+        deal.expected_revenue = 0  # after S3 was passed
+        deal.action_archive()
+        deal.action_unarchive()
+        self.assertTrue(deal.active)
+        self.assertEqual(deal.stage_id, self.s4)
+
+    def test_moving_while_archived_is_checked_at_the_restore(self):
+        deal = self._deal_in(self.s2)
+        deal.action_archive()
+        deal.stage_id = self.stage_won
+        with self.assertRaises(UserError) as refusal:
+            deal.action_unarchive()
+        self.assertIn("Revenue estimated", str(refusal.exception))
+        self.assertNotIn("Budget known", str(refusal.exception))
+
+
+@tagged("post_install", "-at_install")
+class TestGateInputsByCompute(KamIntegrityCase):
+    def test_a_new_salesperson_whose_team_follows_is_checked_like_a_team_change(self):
+        self.team_c.member_ids = self.user_salesman_b
+        deal = self._new_deal(stage=self.s1, user_id=self.user_salesman_b.id)
+        self.assertEqual(deal.team_id, self.team)
+        # crm's own compute moves the deal to the new salesperson's team: its pipeline changes
+        deal.write({"team_id": self.team_c.id, "stage_id": self.shared.id})
+        with self.assertRaises(UserError):
+            deal.write({"user_id": self.user_salesman.id, "team_id": self.team.id})
+        self.assertEqual(deal.team_id, self.team_c)
+
+
+@tagged("post_install", "-at_install")
+class TestAdoptionWithoutSideDoors(KamIntegrityCase):
+    def test_deals_already_past_a_new_milestone_are_grandfathered(self):
+        deal = self._deal_in(self.s3)
+        archived = self._deal_in(self.s3, name="Archived retrofit")
+        archived.action_archive()
+        early = self._new_deal(name="Early", stage=self.s1)
+        nda = self.env["kam.milestone"].create({"name": "NDA signed", "stage_id": self.s2.id})
+        for lead in deal | archived:
+            row = self._row(lead.with_context(active_test=False), nda)
+            self.assertEqual((row.state, row.grandfathered, row.passed), ("todo", True, True), lead.name)
+        self.assertFalse(self._row(early, nda).grandfathered)
+        archived.action_unarchive()  # not punished for history
+        self.assertTrue(archived.active)
+        deal.stage_id = self.s1
+        deal.stage_id = self.s3  # re-entering past it: still grandfathered
+        self.assertEqual(deal.stage_id, self.s3)
+        self._meet(early, *self.s1.kam_milestone_ids)
+        early.stage_id = self.s2
+        with self.assertRaises(UserError) as refusal:
+            early.stage_id = self.s3
+        self.assertIn("NDA signed", str(refusal.exception))
+
+    def test_reordering_stages_grandfathers_deals_now_past_them(self):
+        deal = self._deal_in(self.s2)
+        row = self._row(deal, self.ms_revenue)
+        self.assertEqual((row.state, row.passed), ("todo", False))
+        self.s3.sequence = 1  # S3 now comes first: the deal stands past it
+        self.assertEqual((row.state, row.passed, row.grandfathered), ("todo", True, True))
+        self.s3.sequence = 3  # back where it was: ahead of the deal again
+        self.assertFalse(row.passed)
+        self.assertTrue(row.grandfathered, "a grandfathered deal stays so")
+
+    def test_a_team_change_into_a_pipeline_is_not_grandfathered(self):
+        self.env["kam.milestone"].create({"name": "NDA signed", "stage_id": self.s2.id})
+        deal = self._new_deal(stage=self.s1)
+        deal.write({"team_id": self.team_c.id, "stage_id": self.shared.id})
+        with self.assertRaises(UserError):
+            deal.team_id = self.team
+
+    def _history_file(self, rows):
+        header = "name,type,team_id,stage_id,expected_revenue,user_id"
+        lines = [header] + [",".join(row) for row in rows]
+        return base64.b64encode("\n".join(lines).encode())
+
+    def test_a_manager_imports_deals_as_history_with_a_reason(self):
+        self.stage_won.name = "Signed"  # crm's own "Won" stage exists too: names must resolve to one stage
+        wizard = (
+            self.env["kam.history.import"]
+            .with_user(self.user_sales_manager)
+            .create(
+                {
+                    "file": self._history_file(
+                        [
+                            ["Signed 2025: Anshan", "opportunity", "Key Accounts", "Signed", "800000", "Sam Salesman"],
+                            ["Tender 2025: Baotou", "opportunity", "Key Accounts", "S3", "300000", "Sam Salesman"],
+                        ]
+                    ),
+                    "reason": "Contracts of 2025 taken over from the old CRM",
+                }
+            )
+        )
+        action = wizard.action_import()
+        deals = self.env["crm.lead"].search(action["domain"])
+        self.assertEqual(set(deals.mapped("stage_id")), {self.stage_won, self.s3})
+        for deal in deals:
+            level = deal.stage_id.sequence
+            skipped = deal.kam_milestone_ids.filtered(lambda r, level=level: r.stage_id.sequence < level)
+            self.assertTrue(skipped)
+            self.assertTrue(all(skipped.mapped("passed")))
+            self.assertTrue(all(r.grandfathered or r.state != "todo" for r in skipped))
+            self.assertIn("Contracts of 2025 taken over", str(deal.message_ids.mapped("body")))
+        won = deals.filtered(lambda d: d.stage_id == self.stage_won)
+        won.action_archive()
+        won.action_unarchive()  # history is history
+        self.assertTrue(won.active)
+
+    def test_only_managers_import_history_and_bad_files_are_explained(self):
+        values = {"file": self._history_file([["X", "opportunity", "Key Accounts", "S3", "1", ""]]), "reason": "Old"}
+        with self.assertRaises(AccessError):
+            self.env["kam.history.import"].with_user(self.user_salesman).create(values).action_import()
+        Wizard = self.env["kam.history.import"].with_user(self.user_sales_manager)
+        for file, expected in (
+            (base64.b64encode(b"\xff\xfe\x00garbage"), "UTF-8"),
+            (base64.b64encode(b"name\n"), "at least one deal"),
+            (base64.b64encode(b"name,no_such_field\nA,1\n"), "no_such_field"),
+            (self._history_file([["X", "opportunity", "Key Accounts", "No such stage", "1", ""]]), "No such stage"),
+        ):
+            with self.subTest(expected=expected), self.assertRaises(UserError) as refusal:
+                Wizard.create({"file": file, "reason": "Old"}).action_import()
+            self.assertIn(expected, str(refusal.exception))
+        self.assertFalse(self.env["crm.lead"].search([("name", "=", "X")]))
+
+    def test_a_client_context_is_no_import_as_history(self):
+        Lead = self.env["crm.lead"].with_user(self.user_salesman)
+        for bypass in ({"kind": "history"}, "history", True, ["remapped", "x"]):
+            with self.subTest(bypass=bypass), self.assertRaises(UserError):
+                Lead.with_context(kam_gate_bypass=bypass).create(
+                    {"name": "Sneaky", "type": "opportunity", "team_id": self.team.id, "stage_id": self.s3.id}
+                )
+
+
+@tagged("post_install", "-at_install")
+class TestNothingLost(KamIntegrityCase):
+    def test_evidence_on_an_open_row_survives_a_team_change_and_an_archived_milestone(self):
+        deal = self._new_deal(stage=self.s1)
+        row = self._row(deal, self.ms_coach)
+        row.with_user(self.user_salesman).evidence = "Org chart from the plant manager"
+        deal.write({"team_id": self.team_c.id, "stage_id": self.shared.id})
+        self.assertTrue(row.exists())
+        self.assertEqual(row.evidence, "Org chart from the plant manager")
+        self.assertFalse(self._row(deal, self.ms_budget), "plain open rows of the old process go")
+        deal.write({"team_id": self.team.id, "stage_id": self.s1.id})
+        self.assertEqual(self._row(deal, self.ms_coach), row, "back in the process: the same row")
+        self.ms_coach.active = False
+        self.assertTrue(row.exists())
+
+    def test_reapplying_a_process_keeps_the_audit_trail_of_dropped_stages(self):
+        template = self.env.ref("kam_sales_process.process_short")
+        wizard = self.env["kam.process.apply"].create({"team_id": self.team_b.id, "template_id": template.id})
+        wizard.action_apply()
+        stages = self.env["crm.stage"].search([("team_id", "=", self.team_b.id)])
+        first = stages[0]
+        deal = self._new_deal(stage=first, team_id=self.team_b.id)
+        rows = deal.kam_milestone_ids.filtered(lambda r: r.stage_id == first)
+        self._meet(deal, *rows.milestone_id)
+        deal.stage_id = stages[1]
+        names = set(rows.mapped("milestone_name"))
+        # Re-applied with the first stage left out: the deal is past it anyway.
+        wizard = self.env["kam.process.apply"].create({"team_id": self.team_b.id, "template_id": template.id})
+        wizard.line_ids.filtered(lambda line: line.template_stage_id == first.kam_template_stage_id).keep = False
+        wizard.action_apply()
+        self.assertFalse(first.exists())
+        kept = self.env["kam.lead.milestone"].search([("lead_id", "=", deal.id), ("milestone_name", "in", list(names))])
+        self.assertEqual(len(kept), len(rows), "done rows of the dropped stage stay")
+        self.assertEqual(set(kept.mapped("state")), {"done"})
+        self.assertFalse(kept.milestone_id)
+        self.assertEqual(set(kept.mapped("display_name")), names)
+
+    def test_evidence_of_a_ticked_item_cannot_be_removed(self):
+        deal = self._new_deal(stage=self.s1)
+        self._meet(deal, *self.s1.kam_milestone_ids)
+        deal.stage_id = self.s2
+        row = self._row(deal, self.ms_coach).with_user(self.user_salesman)
+        attachment = self.env["ir.attachment"].create(
+            {"name": "org-chart.txt", "raw": b"CEO > CTO", "res_model": "kam.lead.milestone", "res_id": row.id}
+        )
+        row.attachment_ids = attachment
+        row.action_done()
+        with self.assertRaises(UserError):
+            row.attachment_ids = [(5, 0, 0)]
+        with self.assertRaises(UserError):
+            attachment.with_user(self.user_salesman).unlink()
+        row.evidence = "Minutes of 3 March"
+        attachment.with_user(self.user_salesman).unlink()  # the note now carries the evidence
+        with self.assertRaises(UserError):
+            row.evidence = " "
+        row.action_reset()
+        row.evidence = False  # open again: free to edit
+        self.assertEqual(row.state, "todo")
+
+
+@tagged("post_install", "-at_install")
+class TestInputsNobodyForges(KamIntegrityCase):
+    def test_a_stakeholder_contact_date_is_never_in_the_future_and_is_stamped(self):
+        deal = self._new_deal(stage=self.s1)
+        person = self.env["res.partner"].create({"name": "Li Wei"})
+        Stakeholder = self.env["kam.stakeholder"].with_user(self.user_salesman)
+        stakeholder = Stakeholder.create({"lead_id": deal.id, "partner_id": person.id})
+        tomorrow = fields.Date.add(fields.Date.context_today(stakeholder), days=1)
+        with self.assertRaises(ValidationError):
+            stakeholder.last_contact_date = tomorrow
+        with self.assertRaises(UserError):
+            stakeholder.contacted = True
+        with self.assertRaises(UserError):
+            stakeholder.date_added = "2020-01-01"
+        stakeholder.last_contact_date = "2026-11-02"
+        self.assertEqual(stakeholder.last_contact_set_by_id, self.user_salesman)
+        self.assertTrue(stakeholder.last_contact_set_on)
+        self.assertIn("last contact set to 2026-11-02 by Sam Salesman", str(deal.message_ids[0].body))
+
+    def test_done_activities_are_written_by_the_framework_only(self):
+        deal = self._new_deal(stage=self.s1)
+        Done = self.env["kam.done.activity"].with_user(self.user_salesman)
+        with self.assertRaises(AccessError):
+            Done.create({"lead_id": deal.id, "activity_type_id": self.activity_call.id})
+        self._meet(deal, self.ms_call)
+        done = Done.search([("lead_id", "=", deal.id)])
+        self.assertEqual(done.activity_type_id, self.activity_call)
+        self.assertEqual(done.user_id, self.env.user)
+        with self.assertRaises(AccessError):
+            done.write({"activity_type_id": False})
+        with self.assertRaises(AccessError):
+            done.unlink()
+
+    def test_the_roles_of_a_contact_show_only_deals_the_reader_sees(self):
+        theirs = self._new_deal(name="Their deal", stage=self.s1, user_id=self.user_salesman_b.id)
+        person = self.env["res.partner"].create({"name": "Li Wei"})
+        coach = self.env.ref("kam_sales_process.role_coach")
+        self.env["kam.stakeholder"].create({"lead_id": theirs.id, "partner_id": person.id, "role_ids": coach.ids})
+        self.assertEqual(person.with_user(self.user_salesman_b).kam_role_ids, coach)
+        self.assertFalse(person.with_user(self.user_salesman).kam_role_ids)
+        Partner = self.env["res.partner"].with_user(self.user_salesman)
+        self.assertNotIn(person, Partner.search([("kam_role_ids", "in", coach.ids)]))
+        self.assertIn(person, Partner.with_user(self.user_salesman_b).search([("kam_role_ids", "in", coach.ids)]))
+
+    def test_deal_figures_on_companies_are_for_sales_users(self):
+        account = self.env["res.partner"].create({"name": "Anshan Steel", "is_company": True})
+        with self.assertRaises(AccessError):
+            account.with_user(self.user_employee).read(["kam_won_revenue"])
+        self.assertEqual(account.with_user(self.user_salesman).read(["kam_won_revenue"])[0]["kam_won_revenue"], 0)
+
+    def test_phases_and_ratings_are_set_by_managers(self):
+        account = self.env["res.partner"].create({"name": "Anshan Steel", "is_company": True})
+        for action in ("action_kam_apply_suggested_phase", "action_kam_change_phase"):
+            with self.subTest(action=action), self.assertRaises(AccessError):
+                getattr(account.with_user(self.user_salesman), action)()
+        with self.assertRaises(AccessError):
+            account.with_user(self.user_salesman).kam_phase = "basic"
+        account.with_user(self.user_sales_manager).kam_phase = "basic"
+        self.assertEqual(account.kam_phase, "basic")
+
+    def test_applying_a_process_needs_the_rights_to_do_it_by_hand(self):
+        kam_only = new_test_user(
+            self.env,
+            login="kam_manager_only",
+            groups="sales_team.group_sale_salesman,kam_sales_process.group_kam_manager",
+            name="Kim KAM",
+        )
+        self._new_deal(stage=self.s1)
+        wizard = (
+            self.env["kam.process.apply"]
+            .with_user(kam_only)
+            .create({"team_id": self.team.id, "template_id": self.env.ref("kam_sales_process.process_short").id})
+        )
+        with self.assertRaises(AccessError):
+            wizard.action_apply()
+        self.assertEqual(
+            set(self.env["crm.stage"].search([("team_id", "=", self.team.id)])),
+            set(self.s1 | self.s2 | self.s3 | self.s4 | self.stage_won),
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestBadInputIsExplained(KamIntegrityCase):
+    def test_a_condition_that_fails_in_the_database_is_refused_at_save(self):
+        for domain in (
+            "[('create_date', '>', 'not a date')]",
+            "[('expected_revenue', '>', 'many')]",
+            "[('user_id', '=', uid)]",
+            "'not a domain'",
+        ):
+            with self.subTest(domain=domain), self.assertRaises(ValidationError) as refusal:
+                self.env["kam.milestone"].create(
+                    {"name": "Broken", "stage_id": self.s1.id, "kind": "condition", "condition_domain": domain}
+                )
+            self.assertIn("not a valid domain", str(refusal.exception))
+        deal = self._new_deal(stage=self.s1)
+        deal.expected_revenue = 10  # the pipeline still works
+        self.assertEqual(deal.expected_revenue, 10)
+
+    def test_refusals_cut_long_names(self):
+        deal = self._new_deal(name="Retrofit " * 200, stage=self.s1)
+        self.ms_budget.name = "Budget " * 100
+        with self.assertRaises(UserError) as refusal:
+            deal.stage_id = self.s2
+        self.assertLess(len(str(refusal.exception)), 600)
+        self.assertIn("…", str(refusal.exception))

@@ -1,0 +1,129 @@
+"""A database of the previous release, with demo data and activity, upgrades to this one without losing a value.
+
+The previous release is the newest commit of the repository whose manifest has
+another version than the working tree's; it is exported with ``git archive``
+into a folder of its own, installed with demo data, used a little, then
+upgraded with this tree's code.
+"""
+
+import ast
+import subprocess
+from pathlib import Path
+
+import pytest
+
+MODULE = "kam_sales_process"
+REPO = Path(__file__).resolve().parent.parent
+
+USE_THE_OLD_RELEASE = """
+deal = env.ref('kam_sales_process.demo_deal_1')
+activity = deal.activity_schedule('mail.mail_activity_data_call', user_id=env.uid, summary='Plant visit call')
+activity.action_feedback(feedback='Met the plant manager')
+env.cr.commit()
+"""
+
+
+def _version(source):
+    return ast.literal_eval(source)["version"]
+
+
+def previous_release():
+    """(commit, version) of the newest commit whose manifest version differs from the working tree's."""
+    current = _version((REPO / "__manifest__.py").read_text())
+    try:
+        commits = subprocess.run(
+            ["git", "-C", str(REPO), "rev-list", "HEAD", "--", "__manifest__.py"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.fail(f"the repository's history is needed to build the previous release: {exc}", pytrace=False)
+    for commit in commits:
+        source = subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{commit}:__manifest__.py"], check=True, capture_output=True, text=True
+        ).stdout
+        if _version(source) != current:
+            return commit, _version(source)
+    pytest.fail(f"no commit with another version than {current}: is the clone shallow?", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def old_addons(tmp_path_factory):
+    commit, version = previous_release()
+    folder = tmp_path_factory.mktemp("previous") / MODULE
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder.parent, version
+
+
+def _snapshot(cli, db):
+    q = cli.query
+    return {
+        "deals": q(db, "SELECT id, stage_id, team_id, company_id, active FROM crm_lead ORDER BY id"),
+        "stakeholders": q(db, "SELECT id, lead_id, partner_id, attitude FROM kam_stakeholder ORDER BY id"),
+        "roles": q(db, "SELECT * FROM kam_stakeholder_role_rel ORDER BY 1, 2"),
+        "rows": q(db, "SELECT id, lead_id, milestone_id, state FROM kam_lead_milestone ORDER BY id"),
+        "milestones": q(db, "SELECT id, stage_id, kind, active FROM kam_milestone ORDER BY id"),
+        "phases": q(db, "SELECT id, kam_phase, kam_tier_id FROM res_partner WHERE is_company ORDER BY id"),
+        "phase_history": q(db, "SELECT id, partner_id, phase FROM kam_phase_history ORDER BY id"),
+    }
+
+
+def test_a_populated_previous_release_upgrades_without_losing_a_value(odoo_cli, old_addons):
+    old_folder, old_version = old_addons
+    db = odoo_cli.new_db_name("migrate")
+    old_path = f"{old_folder},{odoo_cli.addons_path.split(',', 1)[1]}"
+    odoo_cli.run(db, "-i", MODULE, "--stop-after-init", "--no-http", addons_path=old_path)
+    assert odoo_cli.query(db, "SELECT latest_version FROM ir_module_module WHERE name = %s", (MODULE,)) == [
+        (old_version,)
+    ]
+    odoo_cli.shell(db, USE_THE_OLD_RELEASE, addons_path=old_path)
+    before = _snapshot(odoo_cli, db)
+    calls_logged = odoo_cli.query(
+        db,
+        """SELECT count(*) FROM mail_message m JOIN ir_model_data d
+                ON d.model = 'mail.message.subtype' AND d.module = 'mail' AND d.name = 'mt_activities'
+               AND d.res_id = m.subtype_id
+            WHERE m.model = 'crm.lead' AND m.mail_activity_type_id IS NOT NULL""",
+    )[0][0]
+    assert calls_logged >= 1
+
+    odoo_cli.run(db, "-u", MODULE, "--stop-after-init", "--no-http")
+
+    after = _snapshot(odoo_cli, db)
+    for key, rows in before.items():
+        if key == "rows":
+            # Rows are only added (archived deals get theirs); none is lost or changed.
+            assert set(rows) <= set(after[key]), key
+        else:
+            assert after[key] == rows, key
+    # The gate rule watches every input of a deal's position.
+    trigger = odoo_cli.query(
+        db,
+        """SELECT a.trigger, array_agg(f.name ORDER BY f.name)
+             FROM base_automation a
+             JOIN ir_model_data d ON d.model = 'base.automation' AND d.res_id = a.id
+                  AND d.module = %s AND d.name = 'automation_stage_gate'
+             JOIN base_automation_ir_model_fields_rel rel ON rel.base_automation_id = a.id
+             JOIN ir_model_fields f ON f.id = rel.ir_model_fields_id
+         GROUP BY a.trigger""",
+        (MODULE,),
+    )
+    assert trigger == [("on_create_or_write", ["active", "company_id", "stage_id", "team_id"])]
+    # Activities done before the upgrade count as evidence.
+    assert odoo_cli.query(db, "SELECT count(*) FROM kam_done_activity WHERE lead_id IS NOT NULL")[0][0] == calls_logged
+    # Every active deal stands past met (or grandfathered) milestones only, and they are passed.
+    unsettled = odoo_cli.query(
+        db,
+        """SELECT r.id FROM kam_lead_milestone r
+             JOIN crm_lead l ON l.id = r.lead_id AND l.active
+             JOIN crm_stage here ON here.id = l.stage_id
+             JOIN kam_milestone m ON m.id = r.milestone_id AND m.active
+             JOIN crm_stage there ON there.id = m.stage_id
+            WHERE there.sequence < here.sequence
+              AND (NOT r.passed OR (r.state = 'todo' AND NOT r.grandfathered))""",
+    )
+    assert unsettled == []
+    assert odoo_cli.query(db, "SELECT to_regclass('kam_buying_role_res_partner_rel')") == [(None,)]
