@@ -7,11 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PHASES = ("exploratory", "basic", "cooperative", "interdependent", "integrated", "disintegrating")
-#: Personal relationship levels, shallow to deep (寒暄 → 价值观).
-PERSONAL_LEVELS = ("greeting", "facts", "opinions", "behaviour", "values")
-#: Company relationship levels, shallow to deep (品牌 → 信任/承诺).
-COMPANY_LEVELS = ("brand", "emotion", "solution", "value", "trust")
+from .vocabulary import COMPANY_LEVELS, PERSONAL_LEVELS
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ many deals in one query and calls :func:`red_flags` per deal.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 ROLE_MISSING = "role_missing"
@@ -29,14 +29,117 @@ class Person:
     identity_changed: bool = False
 
 
+@dataclass(frozen=True)
+class Situation:
+    """A deal's buying centre and what its red flag rules compare it with."""
+
+    people: tuple[Person, ...]
+    core_role_ids: frozenset
+    coach_role_ids: frozenset
+    today: date
+    new_face_days: int = 14
+    #: What extension rules need besides (e.g. a role id), filled by the Odoo layer.
+    extra: Mapping = field(default_factory=dict)
+
+    @property
+    def held(self) -> frozenset:
+        """Every role somebody holds."""
+        return frozenset().union(*(p.role_ids for p in self.people))
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    """One red flag: its code, its English label and guidance, how it looks, and when it is raised."""
+
+    code: str
+    label: str
+    description: str
+    raised: Callable[[Situation], bool]
+    sequence: int = 10
+    color: int = 1
+    #: The addon that ships the flag (its record is named after it).
+    module: str = "kam_sales_process"
+
+
+def _role_missing(s: Situation) -> bool:
+    return bool(s.core_role_ids - s.held)
+
+
+def _no_coach(s: Situation) -> bool:
+    return not s.held & s.coach_role_ids
+
+
+def _core_not_met(s: Situation) -> bool:
+    return any(p.role_ids & s.core_role_ids and not p.contacted for p in s.people)
+
+
+def _new_face(s: Situation) -> bool:
+    deadline = s.today - timedelta(days=s.new_face_days)
+    return any(p.added_on <= deadline and (p.last_contact is None or p.last_contact < p.added_on) for p in s.people)
+
+
+def _identity_changed(s: Situation) -> bool:
+    return any(p.identity_changed for p in s.people)
+
+
+#: The shipped red flags (地雷): the one registry behind the flag records, their codes and the compute.
+RULES: tuple[FlagRule, ...] = (
+    FlagRule(
+        ROLE_MISSING,
+        "Core role missing",
+        "Nobody holds one of the core buying roles (decision maker, technical buyer, user buyer): find out who it is.",
+        _role_missing,
+        sequence=10,
+        color=1,
+    ),
+    FlagRule(
+        NO_COACH,
+        "No coach",
+        "Nobody inside the customer guides us: find a coach (内线).",
+        _no_coach,
+        sequence=20,
+        color=2,
+    ),
+    FlagRule(
+        CORE_NOT_MET,
+        "Core buyer never met",
+        "A core buyer is identified but nobody of our team has met or contacted them.",
+        _core_not_met,
+        sequence=30,
+        color=3,
+    ),
+    FlagRule(
+        NEW_FACE,
+        "New face not followed up",
+        "Someone joined the buying circle and nobody has been in touch since (threshold in Settings).",
+        _new_face,
+        sequence=40,
+        color=4,
+    ),
+    FlagRule(
+        IDENTITY_CHANGED,
+        "Identity changed",
+        "A person's position, company or status changed after tagging: review the decision-chain map.",
+        _identity_changed,
+        sequence=50,
+        color=9,
+    ),
+)
+
+
 def red_flags(
     people: Iterable[Person],
     core_role_ids: Collection,
     coach_role_ids: Collection,
     today: date,
     new_face_days: int = 14,
+    *,
+    rules: Sequence[FlagRule] = RULES,
+    extra: Mapping | None = None,
 ) -> set[str]:
-    """The red flag codes raised by a deal's buying centre.
+    """The red flag codes raised by a deal's buying centre, one per rule of ``rules`` that holds.
+
+    The shipped rules (:data:`RULES`):
 
     - ``role_missing``: a core role is held by nobody;
     - ``no_coach``: nobody is our coach;
@@ -46,19 +149,7 @@ def red_flags(
     - ``identity_changed``: someone's position, company or status changed
       since they were tagged, and nobody reviewed them yet.
     """
-    people = list(people)
-    held = set().union(*(p.role_ids for p in people)) if people else set()
-    flags = set()
-    if set(core_role_ids) - held:
-        flags.add(ROLE_MISSING)
-    if not held & set(coach_role_ids):
-        flags.add(NO_COACH)
-    core = set(core_role_ids)
-    if any(p.role_ids & core and not p.contacted for p in people):
-        flags.add(CORE_NOT_MET)
-    deadline = today - timedelta(days=new_face_days)
-    if any(p.added_on <= deadline and (p.last_contact is None or p.last_contact < p.added_on) for p in people):
-        flags.add(NEW_FACE)
-    if any(p.identity_changed for p in people):
-        flags.add(IDENTITY_CHANGED)
-    return flags
+    situation = Situation(
+        tuple(people), frozenset(core_role_ids), frozenset(coach_role_ids), today, new_face_days, extra or {}
+    )
+    return {rule.code for rule in rules if rule.raised(situation)}

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+from .vocabulary import QUALIFICATION_ITEMS, RATING_CODES  # noqa: F401 (part of this module's vocabulary)
+
 GRADES = ("A", "B", "C", "D")
 
 
@@ -93,19 +95,6 @@ def quadrant(volume: float, profit: float, volume_cutoff: float, profit_cutoff: 
 
 # --- the 7+3 qualification scorecard (seed 001) -------------------------------
 
-#: The ten items of the 7+3 scorecard: seven about the customer, three about us.
-QUALIFICATION_ITEMS = (
-    ("basic_facts", "customer"),
-    ("timeline", "customer"),
-    ("budget", "customer"),
-    ("need", "customer"),
-    ("key_person", "customer"),
-    ("decision_process", "customer"),
-    ("competition", "customer"),
-    ("strength", "own"),
-    ("product_fit", "own"),
-    ("service", "own"),
-)
 ITEM_MAX = 10
 
 
@@ -170,7 +159,6 @@ class AccountFigures:
 
 
 #: Manual ratings (0-5 stars) score 20 points a star.
-RATING_CODES = ("strategic_fit", "financial_health", "chain_transparency", "demand_continuity")
 RATING_MAX = 5
 
 

@@ -11,10 +11,11 @@ class CalendarEvent(models.Model):
         return events
 
     def write(self, vals):
+        if not {"partner_ids", "start", "stop", "active"} & vals.keys():
+            return super().write(vals)  # the attendees and the date are unchanged: nothing to read
         attendees = self.partner_ids
         result = super().write(vals)
-        if {"partner_ids", "start", "stop", "active"} & vals.keys():
-            self._kam_refresh_attendees(attendees)
+        self._kam_refresh_attendees(attendees)
         return result
 
     def _kam_refresh_attendees(self, extra=None):

@@ -187,7 +187,7 @@ class CrmLead(models.Model):
                 self._kam_place_by_bypass()
         elif vals.keys() - {"date_automation_last"}:
             # A condition milestone may depend on any field of the deal.
-            self._kam_refresh_milestones(kinds=("condition",))
+            self._kam_refresh_milestones(source="crm.lead")
         return result
 
     def _kam_sync_milestones(self, adopt=False):
@@ -232,21 +232,28 @@ class CrmLead(models.Model):
         if obsolete:
             Row.browse(sorted(obsolete)).unlink()
         new_rows = Row.create(to_create) if to_create else Row
+        following_the_deal = self.env["kam.milestone"]._kam_kinds_for("crm.lead")
         conditions = [
             row
             for row in rows
-            if row.id not in obsolete and (spec := specs.get(row.milestone_id)) and spec.kind == "condition"
+            if row.id not in obsolete and (spec := specs.get(row.milestone_id)) and spec.kind in following_the_deal
         ]
         Row._kam_refresh_rows(conditions)
         new_rows._refresh_states()
         if adopt:
             leads._kam_grandfather()
 
-    def _kam_refresh_milestones(self, kinds=None):
-        """Refresh the rows of these deals that follow the data (optionally only some kinds)."""
+    def _kam_recompute_milestone_rows(self):
+        """A batch of a background job: these deals' rows settled with their process (grandfathering)."""
+        self._kam_sync_milestones(adopt=True)
+
+    def _kam_refresh_milestones(self, source=None):
+        """Refresh the rows of these deals that follow the data: those whose kind ``source`` (a model whose
+        records changed) feeds, or every such row without ``source``."""
         specs = self.env["kam.milestone"]._kam_get_specs()
         if not specs:
             return
+        kinds = self.env["kam.milestone"]._kam_kinds_for(source) if source else None
         Row = self.env["kam.lead.milestone"].sudo()
         rows = [
             row

@@ -63,7 +63,7 @@ class CrmStage(models.Model):
         if reorder:
             # The pipelines' order changed: deals now standing past stages they never
             # left are grandfathered there, stages now ahead of them open again.
-            (leads | self._kam_get_leads_of_pipelines())._kam_sync_milestones(adopt=True)
+            self.env["kam.recompute.job"]._kam_schedule("milestone_rows", leads | self._kam_get_leads_of_pipelines())
         return result
 
     def _kam_get_leads_of_pipelines(self):

@@ -57,22 +57,19 @@ class IrActionsServer(models.Model):
         return False
 
     def _run_action_kam_recompute_tiers_multi(self, eval_context=None):
-        """Rescore the account tiers of the records: companies (or their people's companies) or deals' customers.
-
-        On contacts or deals, the accounts concerned are rescored at once; run
-        with no record (e.g. from a scheduled action), every account is.
+        """Rescore the accounts of the records: accounts, companies (or their people's companies) or deals'
+        customers, in the current company; run with no record (e.g. from a scheduled action), every account is.
         """
         records = eval_context.get("records") or eval_context.get("record")
         model = eval_context["model"]
-        if records and records._name == "crm.lead":
-            records = records.partner_id
-        elif records is not None and records._name != "res.partner":
-            return False
-        partners = self.env["res.partner"]
-        if records:
-            partners.browse(records.ids)._kam_recompute_tiers()
-        elif model._name == "res.partner":
-            partners._kam_recompute_all_tiers()
+        Account = self.env["kam.account"]
+        if records and records._name == "kam.account":
+            records._kam_score()
+        elif records and records._name in ("crm.lead", "res.partner"):
+            partners = records.partner_id if records._name == "crm.lead" else records
+            Account._kam_score_customers(partners, self.env.company)
+        elif not records and model._name in ("kam.account", "res.partner"):
+            Account._kam_score_all(self.env.company)
         return False
 
     def run(self):

@@ -26,12 +26,12 @@ class KamBuyingRole(models.Model):
     def create(self, vals_list):
         roles = super().create(vals_list)
         if roles.filtered("is_core"):
-            self.env["crm.lead"]._cron_kam_refresh_red_flags()
+            self.env["crm.lead"]._kam_refresh_all_red_flags()
         return roles
 
     def write(self, vals):
         result = super().write(vals)
         if {"is_core", "code", "active"} & vals.keys():
             # Which roles are core, or the coach, decides the red flags of every open deal.
-            self.env["crm.lead"]._cron_kam_refresh_red_flags()
+            self.env["crm.lead"]._kam_refresh_all_red_flags()
         return result

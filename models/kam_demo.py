@@ -139,7 +139,7 @@ class KamDemo(models.AbstractModel):
         for key, _name, _city, _ratings, _margin, _share, phase, _level in CUSTOMERS:
             if phase:
                 accounts[key].with_context(kam_phase_note="Demo data").kam_phase = phase
-        env["crm.lead"].search([("team_id", "in", [t.id for t, _s in teams.values()])])._kam_refresh_red_flags()
+        env["crm.lead"].search([("team_id", "in", [t.id for t, _s in teams.values()])])._kam_recompute_red_flags()
 
     def _demo_accounts(self, manager):
         env = self.env

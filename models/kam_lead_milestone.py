@@ -304,12 +304,9 @@ class KamLeadMilestone(models.Model):
         for row in rows:
             by_kind[specs[row.milestone_id].kind].append(row)
         met = set()
-        if by_kind["condition"]:
-            met |= self._get_met_conditions(by_kind["condition"], specs)
-        if by_kind["roles"]:
-            met |= self._get_met_roles(by_kind["roles"], specs)
-        if by_kind["activity"]:
-            met |= self._get_met_activities(by_kind["activity"], specs)
+        for kind, kind_rows in by_kind.items():
+            # A kind that follows the data is one method: _kam_get_met_<kind>(rows, specs).
+            met |= getattr(self, f"_kam_get_met_{kind}")(kind_rows, specs)
         to_done = [row.id for row in rows if row.id in met and row.state != "done"]
         to_todo = [row.id for row in rows if row.id not in met and row.state == "done"]
         Row = self.sudo()
@@ -320,7 +317,7 @@ class KamLeadMilestone(models.Model):
         return {row.id: "done" if row.id in met else "todo" for row in rows}
 
     @api.model
-    def _get_met_conditions(self, rows, specs):
+    def _kam_get_met_condition(self, rows, specs):
         """Ids of the condition rows whose deal matches the milestone's domain: one query."""
         Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
         milestone_ids = sorted({row.milestone_id for row in rows})
@@ -344,7 +341,7 @@ class KamLeadMilestone(models.Model):
         return {row.id for row in rows if (row.lead_id, row.milestone_id) in matches}
 
     @api.model
-    def _get_met_roles(self, rows, specs):
+    def _kam_get_met_roles(self, rows, specs):
         """Ids of the roles rows whose deal has every role identified (and contacted): one query."""
         stakeholders = (
             self.env["kam.stakeholder"]
@@ -367,7 +364,7 @@ class KamLeadMilestone(models.Model):
         return met
 
     @api.model
-    def _get_met_activities(self, rows, specs):
+    def _kam_get_met_activity(self, rows, specs):
         """Ids of the activity rows whose deal has a done activity of the type: one query.
 
         Only activities marked done through the activity framework count (see

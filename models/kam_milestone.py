@@ -103,18 +103,22 @@ class KamMilestone(models.Model):
     @api.constrains("kind", "condition_domain", "role_ids", "activity_type_id")
     def _check_kind_settings(self):
         for milestone in self:
-            if milestone.kind == "condition":
-                milestone._check_condition_runs()
-            elif milestone.kind == "roles" and not milestone.role_ids:
-                raise ValidationError(
-                    self.env._("Milestone %(milestone)s needs at least one buying role.", milestone=milestone.name)
-                )
-            elif milestone.kind == "activity" and not milestone.activity_type_id:
-                raise ValidationError(
-                    self.env._("Milestone %(milestone)s needs an activity type.", milestone=milestone.name)
-                )
+            # A kind with settings checks them in _kam_check_kind_<kind>().
+            check = getattr(milestone, f"_kam_check_kind_{milestone.kind}", None)
+            if check:
+                check()
 
-    def _check_condition_runs(self):
+    def _kam_check_kind_roles(self):
+        if not self.role_ids:
+            raise ValidationError(
+                self.env._("Milestone %(milestone)s needs at least one buying role.", milestone=self.name)
+            )
+
+    def _kam_check_kind_activity(self):
+        if not self.activity_type_id:
+            raise ValidationError(self.env._("Milestone %(milestone)s needs an activity type.", milestone=self.name))
+
+    def _kam_check_kind_condition(self):
         """Run the condition once, as the gate will: a domain that parses but fails in the database
         (a wrong value type, …) is refused here rather than breaking every move of the pipeline."""
         self.ensure_one()
@@ -179,6 +183,25 @@ class KamMilestone(models.Model):
         }
 
     @api.model
+    def _kam_get_kind_triggers(self):
+        """``{kind: models}``: the kinds whose rows follow data, and the models whose changes refresh them.
+
+        Extension hook: a new kind is a ``selection_add`` on ``kind``, one
+        ``kam.lead.milestone._kam_get_met_<kind>(rows, specs)`` method, and its
+        entry here (``crm.lead`` for the deal's own fields).
+        """
+        return {
+            "condition": {"crm.lead"},
+            "roles": {"kam.stakeholder"},
+            "activity": {"kam.done.activity"},
+        }
+
+    @api.model
+    def _kam_kinds_for(self, source):
+        """The kinds refreshed by a change of ``source`` (a model name)."""
+        return {kind for kind, sources in self._kam_get_kind_triggers().items() if source in sources}
+
+    @api.model
     def _kam_get_wanted(self, stage_ids, team_id, company_id):
         """Ids of the active milestones of ``stage_ids`` that apply to a deal of this team and company."""
         return {
@@ -192,7 +215,7 @@ class KamMilestone(models.Model):
         milestones = super().create(vals_list)
         self.env.registry.clear_cache()  # _kam_get_specs
         # Deals already past the new milestones' stages are grandfathered.
-        milestones._get_candidate_leads()._kam_sync_milestones(adopt=True)
+        self.env["kam.recompute.job"]._kam_schedule("milestone_rows", milestones._get_candidate_leads())
         return milestones
 
     def unlink(self):
@@ -215,7 +238,7 @@ class KamMilestone(models.Model):
         result = super().write(vals)
         self.env.registry.clear_cache()  # _kam_get_specs
         if scoping & vals.keys():
-            (before | self._get_candidate_leads())._kam_sync_milestones(adopt=True)
+            self.env["kam.recompute.job"]._kam_schedule("milestone_rows", before | self._get_candidate_leads())
         elif {"kind", "condition_domain", "role_ids", "require_contacted", "activity_type_id"} & vals.keys():
             self.env["kam.lead.milestone"].sudo().search([("milestone_id", "in", self.ids)])._refresh_states()
         return result

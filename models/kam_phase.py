@@ -1,13 +1,8 @@
 from odoo import fields, models, tools
 
-PHASES = [
-    ("exploratory", "Exploratory"),
-    ("basic", "Basic"),
-    ("cooperative", "Cooperative"),
-    ("interdependent", "Interdependent"),
-    ("integrated", "Integrated"),
-    ("disintegrating", "Disintegrating"),
-]
+from ..kam_sales_process.vocabulary import PHASE_LABELS
+
+PHASES = list(PHASE_LABELS)
 
 
 class KamPhaseHistory(models.Model):
@@ -16,15 +11,12 @@ class KamPhaseHistory(models.Model):
     _order = "date desc, id desc"
     _rec_name = "phase"
 
-    partner_id = fields.Many2one(
-        "res.partner", string="Account", required=True, index=True, ondelete="cascade", readonly=True
-    )
+    account_id = fields.Many2one("kam.account", required=True, index=True, ondelete="cascade", readonly=True)
+    partner_id = fields.Many2one(related="account_id.partner_id", store=True, string="Customer", index=True)
     company_id = fields.Many2one(
-        "res.company",
-        required=True,
+        related="account_id.company_id",
+        store=True,
         index=True,
-        readonly=True,
-        default=lambda self: self.env.company,
         help="The company whose relationship with the account changed phase.",
     )
     phase = fields.Selection(PHASES, required=True, readonly=True, help="The phase the account entered.")
@@ -67,7 +59,8 @@ class KamPhaseStay(models.Model):
     _auto = False
     _order = "date_start desc"
 
-    partner_id = fields.Many2one("res.partner", string="Account", readonly=True)
+    account_id = fields.Many2one("kam.account", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     phase = fields.Selection(PHASES, readonly=True)
     date_start = fields.Datetime(string="Entered", readonly=True)
@@ -81,6 +74,7 @@ class KamPhaseStay(models.Model):
             f"""
             CREATE VIEW {self._table} AS (
                 SELECT h.id,
+                       h.account_id,
                        h.partner_id,
                        h.company_id,
                        h.phase,
@@ -92,8 +86,7 @@ class KamPhaseStay(models.Model):
                   LEFT JOIN LATERAL (
                         SELECT n.date
                           FROM kam_phase_history n
-                         WHERE n.partner_id = h.partner_id AND n.company_id = h.company_id
-                           AND (n.date, n.id) > (h.date, h.id)
+                         WHERE n.account_id = h.account_id AND (n.date, n.id) > (h.date, h.id)
                       ORDER BY n.date, n.id
                          LIMIT 1
                   ) nxt ON TRUE

@@ -6,7 +6,8 @@ and the milestones that gate each stage.  The wizard ``kam.process.apply``
 turns a template into a team's pipeline.
 """
 
-from odoo import fields, models
+from odoo import Command, fields, models
+from odoo.tools import plaintext2html
 
 from .kam_milestone import KINDS
 
@@ -75,3 +76,23 @@ class KamProcessTemplateMilestone(models.Model):
     role_ids = fields.Many2many("kam.buying.role", string="Roles")
     require_contacted = fields.Boolean(string="Contacted")
     activity_type_id = fields.Many2one("mail.activity.type", ondelete="set null")
+
+    def _kam_milestone_values(self):
+        """What a milestone made from this template milestone takes from it (kind and its settings).
+
+        The one place that copies a template milestone: a new kind with settings
+        of its own extends it (``super()`` plus its fields).
+        """
+        self.ensure_one()
+        return {
+            "name": self.name,
+            "sequence": self.sequence,
+            "kind": self.kind,
+            "guidance": plaintext2html(self.guidance) if self.guidance else False,
+            "evidence_required": self.evidence_required,
+            "condition_domain": self.condition_domain or "[]",
+            "role_ids": [Command.set(self.role_ids.ids)],
+            "require_contacted": self.require_contacted,
+            "activity_type_id": self.activity_type_id.id,
+            "template_milestone_id": self.id,
+        }

@@ -5,16 +5,11 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..kam_sales_process.gates import shorten
+from ..kam_sales_process.vocabulary import ATTITUDE_LABELS, PERSONAL_LEVEL_LABELS, STYLE_LABELS
 
-ATTITUDES = [("supporter", "Supporter"), ("neutral", "Neutral"), ("opponent", "Opponent"), ("unknown", "Unknown")]
-LEVELS = [
-    ("greeting", "Greeting"),
-    ("facts", "Facts"),
-    ("opinions", "Opinions"),
-    ("behaviour", "Behaviour"),
-    ("values", "Values"),
-]
-STYLES = [("tiger", "Tiger"), ("peacock", "Peacock"), ("owl", "Owl"), ("dove", "Dove")]
+ATTITUDES = list(ATTITUDE_LABELS)
+LEVELS = list(PERSONAL_LEVEL_LABELS)
+STYLES = list(STYLE_LABELS)
 # What changes a person's identity in the buying centre (red flag "identity changed").
 IDENTITY_FIELDS = ("function", "parent_id", "active")
 #: Kept by the addon, never set by a person (they feed red flags and milestones).
@@ -235,7 +230,7 @@ class KamStakeholder(models.Model):
             # and the deals' red flags are all recomputed.
             stakeholders.modified(["last_contact_manual"])
             stakeholders.flush_recordset(["last_contact_date", "contacted"])
-            stakeholders.lead_id._kam_refresh_milestones(kinds=("roles",))
+            stakeholders.lead_id._kam_refresh_milestones(source="kam.stakeholder")
 
     @api.depends("last_contact_date")
     def _compute_contacted(self):
@@ -276,7 +271,7 @@ class KamStakeholder(models.Model):
         stakeholders._kam_stamp_contact(
             [vals.get("last_contact_date") or vals.get("last_contact_manual") for vals in vals_list]
         )
-        stakeholders.lead_id._kam_refresh_milestones(kinds=("roles",))
+        stakeholders.lead_id._kam_refresh_milestones(source="kam.stakeholder")
         return stakeholders
 
     def write(self, vals):
@@ -296,14 +291,14 @@ class KamStakeholder(models.Model):
         result = super().write(vals)
         if contact_set:
             self.filtered(lambda s: s.last_contact_manual != before[s.id])._kam_stamp_contact()
-        (leads | self.lead_id)._kam_refresh_milestones(kinds=("roles",))
+        (leads | self.lead_id)._kam_refresh_milestones(source="kam.stakeholder")
         return result
 
     def unlink(self):
         self._check_leads_writable(self.lead_id)
         leads = self.lead_id
         result = super().unlink()
-        leads.exists()._kam_refresh_milestones(kinds=("roles",))
+        leads.exists()._kam_refresh_milestones(source="kam.stakeholder")
         return result
 
     def _kam_system_fields_message(self, names):

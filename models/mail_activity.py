@@ -10,7 +10,7 @@ class MailActivity(models.Model):
         done = self.env["kam.done.activity"]._kam_record(self)
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         if done.lead_id:
-            done.lead_id.exists()._kam_refresh_milestones(kinds=("activity",))
+            done.lead_id.exists()._kam_refresh_milestones(source="kam.done.activity")
         if done.partner_id:
             self.env["kam.stakeholder"]._kam_refresh_last_contact(done.partner_id.ids)
         return result

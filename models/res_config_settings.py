@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
-from .crm_lead_tiering import GRADE_PARAMS
+from .crm_lead_grade import GRADE_PARAMS
 
 
 def _grade_field(key, string, help_text):
@@ -92,17 +92,17 @@ class ResConfigSettings(models.TransientModel):
         grades_before = lead._kam_get_grade_matrix()
         result = super().set_values()
         if lead._kam_get_new_face_days() != before:
-            lead._cron_kam_refresh_red_flags()
+            lead._kam_refresh_all_red_flags()
         if lead._kam_get_grade_matrix() != grades_before:
             # Regrade every open deal with the new matrix (deals without a closing date too).
-            lead.sudo().search([("probability", "<", 100), ("probability", ">", 0)])._kam_refresh_grades()
+            self.env["kam.recompute.job"]._kam_schedule("grades", lead._kam_open_deals_to_grade(False))
         return result
 
     def action_kam_recompute_tiers(self):
         """Recompute every account's tier in the background (scheduled action, with progress)."""
         if not self.env.user.has_group("kam_sales_process.group_kam_manager"):
             raise AccessError(self.env._("Only sales managers can recompute account tiers."))
-        self.env["res.partner"]._kam_request_full_rescore()
+        self.env["kam.account"]._kam_request_full_rescore()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

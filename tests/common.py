@@ -13,7 +13,9 @@ Tests never rely on demo data.
 import itertools
 import json
 import unittest
+from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import TransactionCase, new_test_user
 from odoo.tests import common as odoo_test_common
 
@@ -212,3 +214,79 @@ class JsonRpcMixin:
         result, failure = self._call(model, method, args, kwargs)
         self.assertFalse(failure, failure and failure["data"].get("message"))
         return result
+
+
+class TierCase(KamGateCase):
+    """Accounts with deals won, lost and open; tiers and scorecard as shipped."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        env.ref("kam_sales_process.automation_stage_gate").active = False  # deals are created where they are
+        cls.company = env.company
+        cls.steel = env["res.partner"].create({"name": "Baosteel Plant 3", "is_company": True})
+        cls.steel_buyer = env["res.partner"].create({"name": "Wang Li", "parent_id": cls.steel.id})
+        cls.parts = env["res.partner"].create({"name": "Auto Parts Ltd", "is_company": True})
+        cls.tier_strategic = env.ref("kam_sales_process.tier_strategic")
+        cls.tier_key = env.ref("kam_sales_process.tier_key")
+        cls.tier_growth = env.ref("kam_sales_process.tier_growth")
+        cls.tier_maintain = env.ref("kam_sales_process.tier_maintain")
+        cls.company.kam_key_account_tier_id = cls.tier_key
+
+    def _won(self, partner, amount, days_ago=10, company=None):
+        deal = self._new_deal(
+            partner_id=partner.id,
+            expected_revenue=amount,
+            stage=self.stage_won,
+            company_id=(company or self.company).id,
+        )
+        deal.date_closed = fields.Datetime.now() - timedelta(days=days_ago)
+        return deal
+
+    def _lost(self, partner, amount, days_ago=10):
+        deal = self._new_deal(partner_id=partner.id, expected_revenue=amount, stage=self.s1)
+        deal.action_set_lost()
+        deal.date_closed = fields.Datetime.now() - timedelta(days=days_ago)
+        return deal
+
+    def _open(self, partner, amount, probability, **vals):
+        return self._new_deal(
+            partner_id=partner.id, expected_revenue=amount, stage=self.s1, probability=probability, **vals
+        )
+
+
+class PhaseCase(KamGateCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        env.ref("kam_sales_process.automation_stage_gate").active = False
+        cls.account = env["res.partner"].create(
+            {"name": "Shougang Steel", "is_company": True, "user_id": cls.user_salesman.id}
+        )
+        cls.buyer = env["res.partner"].create({"name": "Li Na", "parent_id": cls.account.id, "function": "Purchasing"})
+        # as if created in an earlier transaction: mail tracks no change of a record created in the same one
+        env.flush_all()
+        env.cr.precommit.run()
+
+    def _won_deal(self, partner, days_ago=10):
+        deal = self._new_deal(partner_id=partner.id, stage=self.s1, expected_revenue=50_000)
+        deal.stage_id = self.stage_won
+        deal.date_closed = fields.Datetime.now() - timedelta(days=days_ago)
+        return deal
+
+    def _stakeholders(self, deal, people):
+        """people: [(function, level)]"""
+        partners = self.env["res.partner"].create(
+            [
+                {"name": f"Person {i}", "parent_id": self.account.id, "function": function}
+                for i, (function, _level) in enumerate(people)
+            ]
+        )
+        self.env["kam.stakeholder"].create(
+            [
+                {"lead_id": deal.id, "partner_id": partner.id, "relationship_level": level}
+                for partner, (_function, level) in zip(partners, people, strict=True)
+            ]
+        )

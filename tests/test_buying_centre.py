@@ -1,6 +1,7 @@
 """Buying centre: stakeholders, last contact, partner tagging, red flags."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
@@ -267,3 +268,58 @@ class TestStakeholders(BuyingCentreCase):
             line.role_ids.add(self.coach)
         newcomer = self.deal.kam_stakeholder_ids.partner_id.filtered(lambda p: p.name == "Newcomer Xu")
         self.assertEqual(newcomer.parent_id, self.customer)
+
+
+@tagged("post_install", "-at_install")
+class TestNoCostElsewhere(KamCase):
+    """The buying centre's hooks cost nothing where there is no buying centre."""
+
+    def _queries(self, operation):
+        operation()  # warm the caches
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        operation()
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def _with_and_without(self, operation, model, hook):
+        with_addon = self._queries(operation)
+        with patch.object(type(self.env[model]), hook, lambda *args, **kwargs: None):
+            without = self._queries(operation)
+        return with_addon, without
+
+    def test_a_message_in_discuss_or_on_another_record_costs_the_same(self):
+        person = self.env["res.partner"].create({"name": "Li Wei", "email": "li.wei@example.com"})
+        deal = self.env["crm.lead"].create({"name": "Deal", "type": "opportunity"})
+        self.env["kam.stakeholder"].create({"lead_id": deal.id, "partner_id": person.id})
+        channel = self.env["discuss.channel"].create({"name": "General"})
+        team = self.env["crm.team"].create({"name": "A team with a chatter"})
+        for record in (channel, team):
+            with self.subTest(model=record._name):
+
+                def post(record=record):
+                    record.message_post(body="Hello", message_type="comment", partner_ids=person.ids)
+
+                with_addon, without = self._with_and_without(post, "mail.message", "_kam_note_contacts")
+                self.assertEqual(with_addon, without)
+        # ...while on the deal it is a contact with the person
+        deal.message_post(body="Hello", message_type="comment", partner_ids=person.ids)
+        self.assertEqual(deal.kam_stakeholder_ids.last_contact_date, fields.Date.today())
+
+    def test_editing_a_meeting_without_touching_its_attendees_costs_the_same(self):
+        person = self.env["res.partner"].create({"name": "Li Wei"})
+        event = self.env["calendar.event"].create(
+            {
+                "name": "Plant visit",
+                "start": "2026-11-02 09:00:00",
+                "stop": "2026-11-02 10:00:00",
+                "partner_ids": person.ids,
+            }
+        )
+        counter = iter(range(1000))
+
+        def rename():
+            event.write({"description": f"Agenda {next(counter)}"})
+
+        with_addon, without = self._with_and_without(rename, "calendar.event", "_kam_refresh_attendees")
+        self.assertEqual(with_addon, without)

@@ -66,9 +66,39 @@ def _snapshot(cli, db):
         "roles": q(db, "SELECT * FROM kam_stakeholder_role_rel ORDER BY 1, 2"),
         "rows": q(db, "SELECT id, lead_id, milestone_id, state FROM kam_lead_milestone ORDER BY id"),
         "milestones": q(db, "SELECT id, stage_id, kind, active FROM kam_milestone ORDER BY id"),
-        "phases": q(db, "SELECT id, kam_phase, kam_tier_id FROM res_partner WHERE is_company ORDER BY id"),
-        "phase_history": q(db, "SELECT id, partner_id, phase FROM kam_phase_history ORDER BY id"),
+        "phase_history": q(db, "SELECT id, partner_id, company_id, phase FROM kam_phase_history ORDER BY id"),
     }
+
+
+#: An account's values: (phase, tier, strategic-fit rating, estimated margin, won revenue, alert)
+ACCOUNT_VALUES = ("phase", "tier_id", "rating_strategic_fit", "margin_rate", "won_revenue", "phase_alert")
+
+
+def _accounts(cli, db):
+    """``{(customer, company): values}`` of every account, in the schema of either release.
+
+    Up to 18.0.1.x the values were company-dependent (JSONB) columns of the
+    customer; from 18.0.2.0.0 they are the columns of ``kam_account``.
+    """
+    if cli.query(db, "SELECT to_regclass('kam_account') IS NOT NULL")[0][0]:
+        rows = cli.query(db, f"SELECT partner_id, company_id, {', '.join(ACCOUNT_VALUES)} FROM kam_account")
+    else:
+        old = [f"kam_{name}" for name in ACCOUNT_VALUES]
+        old[1] = "kam_tier_id"
+        keys = " || ".join(f"COALESCE(p.{column}, '{{}}')" for column in old)
+        values = ", ".join(f"p.{column}->>k.key" for column in old)
+        rows = cli.query(db, f"SELECT p.id, k.key::int, {values} FROM res_partner p, jsonb_object_keys({keys}) k(key)")
+    normalised = {}
+    for partner, company, phase, tier, rating, margin, revenue, alert in rows:
+        normalised[(partner, company)] = (
+            phase or None,
+            int(tier) if tier else None,
+            rating if rating not in (None, "0") else None,
+            round(float(margin or 0), 2),
+            round(float(revenue or 0), 2),
+            str(alert).lower() == "true",
+        )
+    return normalised
 
 
 def test_a_populated_previous_release_upgrades_without_losing_a_value(odoo_cli, old_addons):
@@ -81,6 +111,8 @@ def test_a_populated_previous_release_upgrades_without_losing_a_value(odoo_cli, 
     ]
     odoo_cli.shell(db, USE_THE_OLD_RELEASE, addons_path=old_path)
     before = _snapshot(odoo_cli, db)
+    accounts_before = _accounts(odoo_cli, db)
+    assert any(values[0] for values in accounts_before.values()), "the demo data has relationship phases"
     calls_logged = odoo_cli.query(
         db,
         """SELECT count(*) FROM mail_message m JOIN ir_model_data d
@@ -93,6 +125,22 @@ def test_a_populated_previous_release_upgrades_without_losing_a_value(odoo_cli, 
     odoo_cli.run(db, "-u", MODULE, "--stop-after-init", "--no-http")
 
     after = _snapshot(odoo_cli, db)
+    accounts_after = _accounts(odoo_cli, db)
+    for key, values in accounts_before.items():
+        assert accounts_after.get(key) == values, key
+    # Every tier became the first row of its account's tier history.
+    assert odoo_cli.query(db, "SELECT count(*) FROM kam_tier_history")[0][0] == sum(
+        1 for values in accounts_after.values() if values[1]
+    )
+    # The old columns are gone.
+    assert (
+        odoo_cli.query(
+            db,
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = 'res_partner' AND data_type = 'jsonb' AND column_name LIKE 'kam\\_%%'",
+        )
+        == []
+    )
     for key, rows in before.items():
         if key == "rows":
             # Rows are only added (archived deals get theirs); none is lost or changed.

@@ -7,14 +7,14 @@ class KamPhaseChange(models.TransientModel):
     _name = "kam.phase.change"
     _description = "Change a Key Account's Relationship Phase"
 
-    partner_id = fields.Many2one("res.partner", string="Account", required=True, readonly=True)
+    account_id = fields.Many2one("kam.account", required=True, readonly=True)
     phase = fields.Selection(PHASES, string="New Phase", required=True, help="The phase the account enters.")
     note = fields.Text(string="Why", help="Kept in the phase history.")
 
     def action_apply(self):
         self.ensure_one()
-        if self.phase != self.partner_id.kam_phase:
-            self.partner_id.with_context(kam_phase_note=self.note).kam_phase = self.phase
+        if self.phase != self.account_id.phase:
+            self.account_id.with_context(kam_phase_note=self.note).phase = self.phase
         elif self.note:
-            self.partner_id.message_post(body=self.note)
+            self.account_id.partner_id.message_post(body=self.note)
         return {"type": "ir.actions.act_window_close"}

@@ -198,19 +198,10 @@ class KamProcessApply(models.TransientModel):
                     continue
                 values.append(
                     {
-                        "name": item.name,
+                        **item._kam_milestone_values(),
                         "stage_id": stage.id,
-                        "sequence": item.sequence,
-                        "kind": item.kind,
-                        "guidance": plaintext2html(item.guidance) if item.guidance else False,
-                        "evidence_required": item.evidence_required,
-                        "condition_domain": item.condition_domain or "[]",
-                        "role_ids": [Command.set(item.role_ids.ids)],
-                        "require_contacted": item.require_contacted,
-                        "activity_type_id": item.activity_type_id.id,
                         "team_ids": [Command.set(self.team_id.ids)],
                         "company_id": self.team_id.company_id.id,
-                        "template_milestone_id": item.id,
                     }
                 )
         if values:

@@ -7,15 +7,15 @@ registry.category("web_tour.tours").add("kam_key_accounts_tour", {
     steps: () => [
         {
             content: "the account is listed with its tier",
-            trigger: ".o_list_renderer .o_data_row:contains('Shougang Steel') .o_field_widget[name=kam_tier_id]:contains('Maintain')",
+            trigger: ".o_list_renderer .o_data_row:contains('Shougang Steel') .o_field_widget[name=tier_id]:contains('Maintain')",
         },
         {
             content: "and its phase",
-            trigger: ".o_list_renderer .o_data_row:contains('Shougang Steel') .o_field_widget[name=kam_phase]:contains('Exploratory')",
+            trigger: ".o_list_renderer .o_data_row:contains('Shougang Steel') .o_field_widget[name=phase]:contains('Exploratory')",
         },
         {
             content: "open the account",
-            trigger: ".o_list_renderer .o_data_row:contains('Shougang Steel') .o_data_cell[name=complete_name]",
+            trigger: ".o_list_renderer .o_data_row:contains('Shougang Steel') .o_data_cell[name=partner_id]",
             run: "click",
         },
         {
@@ -34,11 +34,11 @@ registry.category("web_tour.tours").add("kam_key_accounts_tour", {
         },
         {
             content: "the phase is Basic, the suggestion is gone",
-            trigger: ".o_form_view:not(:has(.o_kam_phase_suggestion:visible)) .o_field_widget[name=kam_phase]:contains('Basic')",
+            trigger: ".o_form_view:not(:has(.o_kam_phase_suggestion:visible)) .o_field_widget[name=phase] .o_arrow_button_current:contains('Basic')",
         },
         {
             content: "and the history has the change",
-            trigger: ".o_field_widget[name=kam_phase_history_ids] .o_data_row:contains('Suggestion applied')",
+            trigger: ".o_field_widget[name=phase_history_ids] .o_data_row:contains('Suggestion applied')",
         },
     ],
 });

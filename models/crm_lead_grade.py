@@ -1,8 +1,12 @@
+"""Opportunity grades A-D and the 7+3 qualification scorecard of deals."""
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import split_every
 
-from ..kam_sales_process.tiering import GRADES, QUALIFICATION_ITEMS, GradeMatrix, opportunity_grade, qualification_score
+from ..kam_sales_process.tiering import GRADES, GradeMatrix, opportunity_grade, qualification_score
+from ..kam_sales_process.vocabulary import QUALIFICATION_HELP, QUALIFICATION_ITEMS
+
+QUALIFICATION_LABELS = {code: label for code, _side, label in QUALIFICATION_ITEMS}
 
 #: Settings keys of the grade matrix and their defaults (see GradeMatrix).
 GRADE_PARAMS = {
@@ -12,36 +16,6 @@ GRADE_PARAMS = {
     "a_days": 30,
     "b_days": 90,
     "c_days": 180,
-}
-QUALIFICATION_HELP = {
-    "basic_facts": "Customer side. Basic facts known: industry, size, organisation, credit. "
-    "0 = nothing known, 10 = verified.",
-    "timeline": "Customer side. The project's timeline: when they decide, when they buy, when they need it. "
-    "0 = unknown, 10 = dates confirmed by the customer.",
-    "budget": "Customer side. Budget: approved, its amount and who holds it. 0 = unknown, 10 = approved and known.",
-    "need": "Customer side. The basic need (SPIN: situation, problem, implication, need-payoff). "
-    "0 = guessed, 10 = the customer stated it and its value.",
-    "key_person": "Customer side. The key person (decision maker, project owner) identified and met. "
-    "0 = unknown, 10 = met and supportive.",
-    "decision_process": "Customer side. The decision process: steps, evaluators, criteria. "
-    "0 = unknown, 10 = mapped and confirmed by the coach.",
-    "competition": "Customer side. Competitors known and their position. 0 = unknown, 10 = all known, we lead.",
-    "strength": "Our side. Our company's strength for this deal (references, size, brand). "
-    "0 = weak, 10 = clearly the strongest.",
-    "product_fit": "Our side. How well our product fits the need. 0 = poor fit, 10 = exact fit.",
-    "service": "Our side. Our capability to deliver and serve this customer. 0 = doubtful, 10 = proven.",
-}
-QUALIFICATION_LABELS = {
-    "basic_facts": "Basic Facts",
-    "timeline": "Project Timeline",
-    "budget": "Budget",
-    "need": "Basic Need",
-    "key_person": "Key Person",
-    "decision_process": "Decision Process",
-    "competition": "Competitors",
-    "strength": "Company Strength",
-    "product_fit": "Product Fit",
-    "service": "Service Capability",
 }
 
 
@@ -87,17 +61,17 @@ class CrmLead(models.Model):
         "in condition milestones, e.g. leaving the first stage needs 60 or more.",
     )
 
-    @api.depends(*("kam_q_" + code for code, _side in QUALIFICATION_ITEMS))
+    @api.depends(*("kam_q_" + code for code, _side, _label in QUALIFICATION_ITEMS))
     def _compute_kam_qualification_score(self):
         for lead in self:
             lead.kam_qualification_score = qualification_score(
-                lead["kam_q_" + code] for code, _s in QUALIFICATION_ITEMS
+                lead["kam_q_" + code] for code, _side, _label in QUALIFICATION_ITEMS
             )
 
-    @api.constrains(*("kam_q_" + code for code, _side in QUALIFICATION_ITEMS))
+    @api.constrains(*("kam_q_" + code for code, _side, _label in QUALIFICATION_ITEMS))
     def _check_kam_qualification_items(self):
         for lead in self:
-            for code, _side in QUALIFICATION_ITEMS:
+            for code, _side, _label in QUALIFICATION_ITEMS:
                 if not 0 <= lead["kam_q_" + code] <= 10:
                     raise ValidationError(
                         self.env._(
@@ -135,26 +109,21 @@ class CrmLead(models.Model):
                 lead.kam_grade = opportunity_grade(lead.probability or 0.0, days, matrix)
 
     @api.model
+    def _kam_open_deals_to_grade(self, with_deadline_only=True):
+        domain = [("probability", "<", 100), ("probability", ">", 0)]
+        if with_deadline_only:
+            domain.append(("date_deadline", "!=", False))
+        return self.sudo().search(domain, order="id")
+
+    @api.model
     def _cron_kam_refresh_grades(self, batch_size=5000):
-        """Daily: regrade the open deals with a closing date (their grade changes with time).
+        """Daily: regrade the open deals with a closing date (their grade changes with time), a batch per call."""
+        return self.env["kam.recompute.job"]._kam_run_daily(
+            "grades", lambda: [(self._kam_open_deals_to_grade(), None)], batch_size=batch_size
+        )
 
-        Reports its progress to the cron framework, which commits after each
-        batch and calls again while deals remain.
-        """
-        domain = [("date_deadline", "!=", False), ("probability", "<", 100), ("probability", ">", 0)]
-        leads = self.sudo().search(domain, order="id")
-        return leads._kam_refresh_grades(batch_size=batch_size)
-
-    def _kam_refresh_grades(self, batch_size=5000):
-        """Recompute the grade of these deals; write only those that changed."""
-        field = self._fields["kam_grade"]
-        done = 0
-        for ids in split_every(batch_size, self.ids):
-            batch = self.browse(ids)
-            self.env.add_to_compute(field, batch)
-            batch._recompute_recordset(["kam_grade"])
-            self.env.flush_all()
-            done += len(ids)
-            self.env["ir.cron"]._notify_progress(done=done, remaining=len(self) - done)
-            self.env.invalidate_all()
-        return done
+    def _kam_recompute_grades(self):
+        """Recompute the grade of these deals; only those that changed are written."""
+        self.env.add_to_compute(self._fields["kam_grade"], self)
+        self._recompute_recordset(["kam_grade"])
+        self.flush_recordset(["kam_grade"])

@@ -52,6 +52,8 @@ class CrmLead(models.Model):
         core = frozenset(roles.filtered("is_core").ids)
         coach = frozenset(roles.filtered(lambda r: r.code == "coach").ids)
         flag_ids = self.env["kam.red.flag"]._kam_get_ids_by_code()
+        rules = self.env["kam.red.flag"]._kam_get_rules()
+        extra = self.env["kam.red.flag"]._kam_get_situation_extra()
         new_face_days = self._kam_get_new_face_days()
         today = fields.Date.context_today(self)
         people = defaultdict(list)
@@ -80,7 +82,7 @@ class CrmLead(models.Model):
             if lead.type != "opportunity" or not lead.active:
                 lead.kam_red_flag_ids = Flag
                 continue
-            codes = red_flags(people[lead._origin.id], core, coach, today, new_face_days)
+            codes = red_flags(people[lead._origin.id], core, coach, today, new_face_days, rules=rules, extra=extra)
             lead.kam_red_flag_ids = Flag.browse(sorted(flag_ids[code] for code in codes if code in flag_ids))
 
     @api.depends(
@@ -119,25 +121,31 @@ class CrmLead(models.Model):
             return 14
 
     @api.model
-    def _cron_kam_refresh_red_flags(self):
-        """Daily: red flags that depend on time (new faces not followed up)."""
-        self.sudo().search([("type", "=", "opportunity"), ("active", "=", True)])._kam_refresh_red_flags()
+    def _kam_open_opportunities(self):
+        return self.sudo().search([("type", "=", "opportunity"), ("active", "=", True)], order="id")
 
-    def _kam_refresh_red_flags(self, batch_size=10000):
-        """Recompute the red flags of these deals, ``batch_size`` deals per compute call.
+    @api.model
+    def _cron_kam_refresh_red_flags(self, batch_size=10000):
+        """Daily: red flags that depend on time (new faces not followed up), a batch per call."""
+        return self.env["kam.recompute.job"]._kam_run_daily(
+            "red_flags", lambda: [(self._kam_open_opportunities(), None)], batch_size=batch_size
+        )
+
+    @api.model
+    def _kam_refresh_all_red_flags(self):
+        """Every open deal's red flags (after a change of roles or settings): now, or in the background."""
+        self.env["kam.recompute.job"]._kam_schedule("red_flags", self._kam_open_opportunities(), batch_size=10000)
+
+    def _kam_recompute_red_flags(self):
+        """Recompute the red flags of these deals in one compute call.
 
         The ORM's own recompute would split a batch into pages of 1,000 deals,
         each with its own queries: here one batch costs the same few queries
-        whatever its size.
+        whatever its size (the background jobs hand over 10,000 at a time).
         """
-        field = self._fields["kam_red_flag_ids"]
         leads = self.sudo()
-        for start in range(0, len(leads), batch_size):
-            batch = leads[start : start + batch_size]
-            # Load in one query each what the compute and the automation rules
-            # (old values) read, instead of pages of 1,000 deals.
-            batch.fetch(["type", "active", "kam_red_flag_ids"])
-            field.compute_value(batch)
-            batch.flush_recordset(["kam_red_flag_ids"])
-            if len(leads) > batch_size:
-                self.env["ir.cron"]._notify_progress(done=start + len(batch), remaining=len(leads) - start - len(batch))
+        # Load in one query each what the compute and the automation rules
+        # (old values) read, instead of pages of 1,000 deals.
+        leads.fetch(["type", "active", "kam_red_flag_ids"])
+        self._fields["kam_red_flag_ids"].compute_value(leads)
+        leads.flush_recordset(["kam_red_flag_ids"])

@@ -1,152 +1,13 @@
-"""Customer tiering: opportunity grades, the 7+3 scorecard, account tiers, quadrants."""
+"""Account tiers: the value scorecard of key accounts, figures, quadrants, per company."""
 
 from datetime import timedelta
 
 from freezegun import freeze_time
 from odoo import fields
-from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged
 
-from .common import KamGateCase
-
-
-@tagged("post_install", "-at_install")
-class TestOpportunityGrade(KamGateCase):
-    def test_grade_from_probability_and_closing_date(self):
-        today = fields.Date.today()
-        deal = self._new_deal(stage=self.s1, probability=80, date_deadline=today + timedelta(days=20))
-        self.assertEqual(deal.kam_grade, "A")
-        deal.date_deadline = today + timedelta(days=60)
-        self.assertEqual(deal.kam_grade, "B")
-        deal.probability = 30
-        self.assertEqual(deal.kam_grade, "C")
-        deal.date_deadline = False
-        self.assertEqual(deal.kam_grade, "C", "without a closing date a deal is judged on probability, C at best")
-        deal.probability = 10
-        self.assertEqual(deal.kam_grade, "D")
-
-    def test_won_is_a_lost_is_d(self):
-        self.env.ref("kam_sales_process.automation_stage_gate").active = False
-        deal = self._new_deal(stage=self.s1, probability=10)
-        deal.action_set_won()
-        self.assertEqual(deal.kam_grade, "A")
-        lost = self._new_deal(stage=self.s1, probability=90, date_deadline=fields.Date.today())
-        lost.action_set_lost()
-        self.assertEqual(lost.kam_grade, "D")
-
-    def test_daily_cron_regrades_as_the_closing_date_comes_nearer(self):
-        today = fields.Date.today()
-        deal = self._new_deal(stage=self.s1, probability=80, date_deadline=today + timedelta(days=45))
-        self.assertEqual(deal.kam_grade, "B")
-        with freeze_time(today + timedelta(days=20)):
-            self.env["crm.lead"]._cron_kam_refresh_grades()
-            self.assertEqual(deal.kam_grade, "A")
-
-    def test_settings_matrix_regrades_open_deals(self):
-        today = fields.Date.today()
-        deal = self._new_deal(stage=self.s1, probability=60, date_deadline=today + timedelta(days=10))
-        self.assertEqual(deal.kam_grade, "B")
-        settings = self.env["res.config.settings"].create({"kam_grade_a_probability": 60})
-        settings.execute()
-        self.assertEqual(deal.kam_grade, "A")
-        with self.assertRaises(ValidationError):
-            self.env["res.config.settings"].create({"kam_grade_a_probability": 40})  # below B's 50
-
-    def test_grade_group_and_filter(self):
-        self._new_deal(stage=self.s1, probability=90, date_deadline=fields.Date.today())
-        groups = self.env["crm.lead"].read_group([("team_id", "=", self.team.id)], ["kam_grade"], ["kam_grade"])
-        self.assertEqual([g["kam_grade"] for g in groups], ["A"])
-
-
-@tagged("post_install", "-at_install")
-class TestQualificationScore(KamGateCase):
-    ITEMS = (
-        "kam_q_basic_facts",
-        "kam_q_timeline",
-        "kam_q_budget",
-        "kam_q_need",
-        "kam_q_key_person",
-        "kam_q_decision_process",
-        "kam_q_competition",
-        "kam_q_strength",
-        "kam_q_product_fit",
-        "kam_q_service",
-    )
-
-    def test_score_is_the_sum_of_ten_items(self):
-        deal = self._new_deal(stage=self.s1)
-        with Form(deal) as form:
-            for name in self.ITEMS[:6]:
-                form[name] = 10
-            self.assertEqual(form.kam_qualification_score, 60)
-        self.assertEqual(deal.kam_qualification_score, 60)
-        deal.write(dict.fromkeys(self.ITEMS, 10))
-        self.assertEqual(deal.kam_qualification_score, 100)
-
-    def test_items_are_scored_0_to_10(self):
-        deal = self._new_deal(stage=self.s1)
-        with self.assertRaises(ValidationError):
-            deal.kam_q_budget = 11
-        with self.assertRaises(ValidationError):
-            deal.kam_q_budget = -1
-
-    def test_condition_milestone_on_the_score_gates_the_first_stage(self):
-        self.ms_budget.active = False
-        self.env["kam.milestone"].create(
-            {
-                "name": "Qualified (7+3 at least 60)",
-                "stage_id": self.s1.id,
-                "kind": "condition",
-                "condition_domain": "[('kam_qualification_score', '>=', 60)]",
-            }
-        )
-        deal = self._new_deal(stage=self.s1)
-        deal.write(dict.fromkeys(self.ITEMS[:5], 10))
-        with self.assertRaises(UserError):
-            deal.stage_id = self.s2
-        deal.kam_q_competition = 10
-        deal.stage_id = self.s2
-        self.assertEqual(deal.stage_id, self.s2)
-
-
-class TierCase(KamGateCase):
-    """Accounts with deals won, lost and open; tiers and scorecard as shipped."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        env = cls.env
-        env.ref("kam_sales_process.automation_stage_gate").active = False  # deals are created where they are
-        cls.company = env.company
-        cls.steel = env["res.partner"].create({"name": "Baosteel Plant 3", "is_company": True})
-        cls.steel_buyer = env["res.partner"].create({"name": "Wang Li", "parent_id": cls.steel.id})
-        cls.parts = env["res.partner"].create({"name": "Auto Parts Ltd", "is_company": True})
-        cls.tier_strategic = env.ref("kam_sales_process.tier_strategic")
-        cls.tier_key = env.ref("kam_sales_process.tier_key")
-        cls.tier_growth = env.ref("kam_sales_process.tier_growth")
-        cls.tier_maintain = env.ref("kam_sales_process.tier_maintain")
-        cls.company.kam_key_account_tier_id = cls.tier_key
-
-    def _won(self, partner, amount, days_ago=10, company=None):
-        deal = self._new_deal(
-            partner_id=partner.id,
-            expected_revenue=amount,
-            stage=self.stage_won,
-            company_id=(company or self.company).id,
-        )
-        deal.date_closed = fields.Datetime.now() - timedelta(days=days_ago)
-        return deal
-
-    def _lost(self, partner, amount, days_ago=10):
-        deal = self._new_deal(partner_id=partner.id, expected_revenue=amount, stage=self.s1)
-        deal.action_set_lost()
-        deal.date_closed = fields.Datetime.now() - timedelta(days=days_ago)
-        return deal
-
-    def _open(self, partner, amount, probability, **vals):
-        return self._new_deal(
-            partner_id=partner.id, expected_revenue=amount, stage=self.s1, probability=probability, **vals
-        )
+from .common import TierCase
 
 
 @tagged("post_install", "-at_install")
@@ -228,10 +89,11 @@ class TestAccountTier(TierCase):
         self.parts._kam_recompute_tiers()
         self.assertEqual(self.parts.kam_tier_id, self.tier_key)
         self.assertEqual(str(self.parts.comment), "<p>tier: Key</p>")
-        self.env.flush_all()
-        self.env.cr.precommit.run()  # chatter tracking is written at commit
-        tracked = self.parts.message_ids.tracking_value_ids.filtered(lambda t: t.field_id.name == "kam_tier_id")
-        self.assertIn("Key", tracked.mapped("new_value_char"))
+        # every change is kept on the account, the first one included
+        history = self.parts.kam_account_id.tier_history_ids
+        self.assertEqual(history.mapped("tier_id"), self.tier_key | self.tier_maintain)
+        self.assertEqual(history[0].previous_tier_id, self.tier_maintain)
+        self.assertFalse(history[1].previous_tier_id)
         # an unchanged tier is not written again: the rule does not fire
         self.parts.comment = "untouched"
         self.parts._kam_recompute_tiers()
@@ -287,22 +149,22 @@ class TestAccountTier(TierCase):
         self.assertIn("<td class='text-end'>0</td>", self.parts.kam_tier_breakdown)
 
     def test_cron_scores_in_batches_with_progress(self):
-        Partner = self.env["res.partner"]
+        Partner, Account = self.env["res.partner"], self.env["kam.account"]
         companies = Partner.create([{"name": f"Customer {i}", "is_company": True} for i in range(5)])
         cron = self.env.ref("kam_sales_process.ir_cron_kam_recompute_tiers")
         progress = self.env["ir.cron.progress"].create({"cron_id": cron.id, "remaining": 0, "done": 0})
-        due = Partner.search_count(Partner._kam_accounts_domain(self.company))
-        Partner = Partner.with_context(ir_cron_progress_id=progress.id)
-        self.assertEqual(Partner._cron_kam_recompute_tiers(batch_size=3), 3)
+        due = Partner.search_count(Account._kam_customers_domain(self.company))
+        Account = Account.with_context(ir_cron_progress_id=progress.id)
+        self.assertEqual(Account._cron_kam_recompute_tiers(batch_size=3), 3)
         self.assertEqual((progress.done, progress.remaining), (3, due - 3))
         while progress.remaining:
-            Partner._cron_kam_recompute_tiers(batch_size=max(3, due // 3))
+            Account._cron_kam_recompute_tiers(batch_size=max(3, due // 3))
         self.assertTrue(all(companies.mapped("kam_tier_date")))
-        self.assertEqual(Partner._cron_kam_recompute_tiers(batch_size=3), 0, "everything was scored today")
+        self.assertEqual(Account._cron_kam_recompute_tiers(batch_size=3), 0, "everything was scored today")
         with freeze_time(fields.Datetime.now() + timedelta(minutes=1)):
-            Partner._kam_request_full_rescore()
+            Account._kam_request_full_rescore()
         with freeze_time(fields.Datetime.now() + timedelta(minutes=2)):
-            self.assertEqual(Partner._cron_kam_recompute_tiers(batch_size=3), 3, "full rescore asked: due again")
+            self.assertEqual(Account._cron_kam_recompute_tiers(batch_size=3), 3, "full rescore asked: due again")
 
     def test_recompute_is_set_based(self):
         Partner = self.env["res.partner"]
@@ -382,6 +244,6 @@ class TestTierCompanies(TierCase):
 
     def test_partner_of_another_company_is_not_scored(self):
         own = self.env["res.partner"].create({"name": "EU only", "is_company": True, "company_id": self.company_eu.id})
-        due = self.env["res.partner"].search(self.env["res.partner"]._kam_accounts_domain(self.company))
+        due = self.env["res.partner"].search(self.env["kam.account"]._kam_customers_domain(self.company))
         self.assertNotIn(own, due)
         self.assertIn(self.parts, due)

@@ -1,0 +1,115 @@
+"""Background recomputes: large sets of records, processed in many short transactions.
+
+Everything the addon recomputes over a whole database — red flags and grades
+every night, account tiers every night, milestone rows after a milestone is
+added to a stage every team shares, red flags after a buying role or a
+setting changes — goes through one helper.  A job keeps the ids still to do;
+the scheduled action "Key accounts: background recomputes" (or the daily
+action of the kind) takes one batch per call, reports its progress with
+``ir.cron._notify_progress`` and the cron framework commits after each batch
+and calls again while work remains.  A set that fits in one batch is done at
+once, in the caller's transaction.
+"""
+
+from odoo import api, fields, models
+
+BATCH_SIZE = 5000
+
+
+class KamRecomputeJob(models.Model):
+    _name = "kam.recompute.job"
+    _description = "Background Recompute"
+    _order = "id"
+
+    kind = fields.Char(
+        required=True, readonly=True, help="What is recomputed: the records' _kam_recompute_<kind>() method."
+    )
+    res_model = fields.Char(string="Model", required=True, readonly=True)
+    res_ids = fields.Json(string="Records Left", readonly=True, help="The ids still to do.")
+    total = fields.Integer(readonly=True, help="Records in the job.")
+    done = fields.Integer(readonly=True, help="Records done so far.")
+    company_id = fields.Many2one("res.company", readonly=True, help="The company the records are recomputed for.")
+    run_key = fields.Char(
+        string="Run", readonly=True, index=True, help="A daily run's day: each run of a kind starts once."
+    )
+    state = fields.Selection([("todo", "To Do"), ("done", "Done")], default="todo", readonly=True, index=True)
+
+    # --- starting work --------------------------------------------------------------
+
+    @api.model
+    def _kam_schedule(self, kind, records, batch_size=BATCH_SIZE):
+        """Recompute ``kind`` of ``records``: at once when they fit in one batch, else in the background."""
+        if len(records) <= batch_size:
+            self._kam_apply(kind, records)
+            return self.browse()
+        job = self._kam_create(kind, records)
+        self.env.ref("kam_sales_process.ir_cron_kam_recompute_jobs").sudo()._trigger()
+        return job
+
+    @api.model
+    def _kam_create(self, kind, records, company=None, run_key=False):
+        ids = records.ids
+        return self.sudo().create(
+            {
+                "kind": kind,
+                "res_model": records._name,
+                "res_ids": ids,
+                "total": len(ids),
+                "company_id": company.id if company else False,
+                "run_key": run_key,
+                "state": "todo" if ids else "done",
+            }
+        )
+
+    @api.model
+    def _kam_apply(self, kind, records, company=None):
+        if records:
+            if company:
+                records = records.with_company(company)
+            getattr(records, f"_kam_recompute_{kind}")()
+
+    # --- doing it, a batch per call --------------------------------------------------------
+
+    def _kam_step(self, batch_size=BATCH_SIZE):
+        """Do the next batch of this job; returns how many records it did."""
+        self.ensure_one()
+        ids = list(self.res_ids or [])
+        batch, rest = ids[:batch_size], ids[batch_size:]
+        records = self.env[self.res_model].sudo().browse(batch).exists()
+        self._kam_apply(self.kind, records, self.company_id)
+        self.write({"res_ids": rest, "done": self.done + len(batch), "state": "todo" if rest else "done"})
+        return len(batch)
+
+    @api.model
+    def _kam_run(self, domain, batch_size=BATCH_SIZE):
+        """One batch of the oldest pending job of ``domain``; progress for the cron framework."""
+        jobs = self.sudo().search([*domain, ("state", "=", "todo")])
+        done = jobs[:1]._kam_step(batch_size) if jobs else 0
+        remaining = sum(len(job.res_ids or []) for job in jobs)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _cron_kam_run_jobs(self, batch_size=BATCH_SIZE):
+        """Scheduled action: work through the background jobs, one batch per call."""
+        return self._kam_run([("run_key", "=", False)], batch_size)
+
+    @api.model
+    def _kam_run_daily(self, kind, starts, run_key=None, batch_size=BATCH_SIZE):
+        """A daily run of ``kind``: the first call of the day creates its jobs, each call does one batch.
+
+        ``starts`` returns ``[(records, company or None)]``: the work of the
+        run.  Returns how many records the call did (0 once the run is over).
+        """
+        run_key = run_key or fields.Date.to_string(fields.Date.today())
+        domain = [("kind", "=", kind), ("run_key", "=", run_key)]
+        if not self.sudo().search_count(domain):
+            for records, company in starts():
+                self._kam_create(kind, records, company=company, run_key=run_key)
+        return self._kam_run(domain, batch_size)
+
+    @api.autovacuum
+    def _gc_kam_finished_jobs(self):
+        """Forget the jobs finished before yesterday."""
+        yesterday = fields.Date.to_string(fields.Date.subtract(fields.Date.today(), days=1))
+        self.sudo().search([("state", "=", "done"), ("write_date", "<", yesterday)]).unlink()
