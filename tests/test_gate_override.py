@@ -31,6 +31,32 @@ class TestStageOverride(KamGateCase):
             self.assertIn("Coach found", str(log.body))
             self.assertIn(self.user_sales_manager.name, str(log.body))
 
+    def test_an_archived_deal_is_forced_too_and_its_milestones_waived(self):
+        """Found by the model-based test: the wizard saw no archived deal and did nothing, saying nothing."""
+        deal = self._new_deal(name="Dormant plant", stage=self.s1)
+        deal.action_archive()
+        wizard = self._wizard(self.user_sales_manager, deal, self.s3)
+        self.assertEqual(wizard.lead_ids, deal)
+        self.assertIn("Budget known", wizard.unmet_summary)
+        wizard.action_confirm()
+        self.assertEqual(deal.stage_id, self.s3)
+        self.assertFalse(deal.active)
+        rows = deal.kam_milestone_ids.filtered(lambda r: r.milestone_id in (self.ms_budget | self.ms_coach))
+        self.assertEqual(set(rows.mapped("state")), {"waived"})
+        self.assertIn("Dormant plant", wizard.unmet_summary)
+        # Restored where it was forced to: its gates were waived, nothing stops it.
+        deal.action_unarchive()
+        self.assertTrue(deal.active)
+
+    def test_a_wizard_without_deals_says_so(self):
+        wizard = (
+            self.env["kam.stage.override"]
+            .with_user(self.user_sales_manager)
+            .create({"stage_id": self.s2.id, "reason": "Signed"})
+        )
+        with self.assertRaisesRegex(UserError, "Select the deals"):
+            wizard.action_confirm()
+
     def test_the_reason_is_mandatory(self):
         deal = self._new_deal(stage=self.s1)
         wizard = self._wizard(self.user_sales_manager, deal, self.s2, reason=" ")

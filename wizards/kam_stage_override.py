@@ -7,7 +7,8 @@ class KamStageOverride(models.TransientModel):
     _name = "kam.stage.override"
     _description = "Force Deals Past Unmet Milestones"
 
-    lead_ids = fields.Many2many("crm.lead", string="Deals", required=True)
+    # Archived deals too: a manager may place one before restoring it.
+    lead_ids = fields.Many2many("crm.lead", string="Deals", required=True, context={"active_test": False})
     stage_id = fields.Many2one("crm.stage", required=True, help="The stage to move the deals to.")
     reason = fields.Text(
         required=True, help="Why the deals may skip their unmet milestones; kept in each deal's chatter."
@@ -54,6 +55,8 @@ class KamStageOverride(models.TransientModel):
         for wizard in self:
             if not isinstance(wizard.reason, str) or not wizard.reason.strip():
                 raise UserError(self.env._("Say why the deals may skip their milestones."))
+            if not wizard.lead_ids:
+                raise UserError(self.env._("Select the deals whose stage is forced."))
             unmet = wizard._get_unmet()
             rows = self.env["kam.lead.milestone"].concat(*unmet.values())
             if rows:
