@@ -275,12 +275,20 @@ class TestNoCostElsewhere(KamCase):
     """The buying centre's hooks cost nothing where there is no buying centre."""
 
     def _queries(self, operation):
+        """The steady cost of one operation: the fewest queries of three runs after a warm-up.
+
+        A single run can pay a one-off query of the framework (a cache filled,
+        a presence updated) that has nothing to do with the addon.
+        """
         operation()  # warm the caches
-        self.env.flush_all()
-        before = self.env.cr.sql_log_count
-        operation()
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - before
+        counts = []
+        for _run in range(3):
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            operation()
+            self.env.flush_all()
+            counts.append(self.env.cr.sql_log_count - before)
+        return min(counts)
 
     def _with_and_without(self, operation, model, hook):
         with_addon = self._queries(operation)
