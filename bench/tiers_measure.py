@@ -2,14 +2,15 @@
 
 Inserts N companies with one contact each and M deals (won, lost and open,
 spread over two years) plus buying-centre rows with SQL (set-up is not
-measured), then scores every company the way the scheduled action does:
-``_kam_recompute_all_tiers`` in batches of 5,000, tracking of the tier changes
-included (the chatter messages are written at commit: the pre-commit hooks run
-inside the measure).  Three runs: the first gives every company its first tier,
-the second (next day) finds no change, the third follows a lower minimum score
-of the Growth tier (many tiers change, each posted in the account's chatter).  The floor is Odoo's own
-``read_group`` of the won revenue by customer on the same data.  Prints one JSON
-line starting with ``KAM_BENCH``; everything is rolled back.
+measured), then scores every company the way a full run does
+(``kam.account._kam_score_all``: the figures read in one query, the missing
+accounts inserted scored in one statement, the others compared in batches of
+5,000 and only what changed written).  Three runs: the first creates every
+account with its first tier (each recorded in its tier history), the second
+finds no input changed, the third follows a lower minimum score of the Growth
+tier (many tiers change, each recorded).  The floor is Odoo's own
+``read_group`` of the won revenue by customer on the same data (best of three).
+Prints one JSON line starting with ``KAM_BENCH``; everything is rolled back.
 """
 
 import json
@@ -99,26 +100,29 @@ cr.execute("ANALYZE res_partner; ANALYZE crm_lead; ANALYZE kam_stakeholder")
 env.invalidate_all()
 env.registry.clear_cache()
 
-Partner = env["res.partner"].sudo()
+Account = env["kam.account"].sudo()
 results = {"companies": COMPANIES, "deals": len(deal_rows)}
 peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
-start = time.perf_counter()
-env["crm.lead"]._read_group(
-    [("partner_id", "!=", False), ("probability", "=", 100)], ["partner_id"], ["expected_revenue:sum"]
-)
-results["floor_seconds"] = time.perf_counter() - start
+floors = []
+for _attempt in range(3):  # the best of three: the floor at its fastest
+    start = time.perf_counter()
+    env["crm.lead"]._read_group(
+        [("partner_id", "!=", False), ("probability", "=", 100)], ["partner_id"], ["expected_revenue:sum"]
+    )
+    floors.append(time.perf_counter() - start)
+results["floor_seconds"] = min(floors)
 
 for run in ("first", "second", "shift"):
     if run == "shift":
-        # the admin lowers the Growth tier: many accounts move up, each change tracked in its chatter
+        # the admin lowers the Growth tier: many accounts move up, each change recorded in its tier history
         env.ref("kam_sales_process.tier_growth").min_score = 20
     env.invalidate_all()
     queries = cr.sql_log_count
     start = time.perf_counter()
-    scored = Partner._kam_recompute_all_tiers()
+    scored = Account._kam_score_all()
     env.flush_all()
-    cr.precommit.run()  # chatter tracking of the tier changes
+    cr.precommit.run()
     env.flush_all()
     results[f"{run}_seconds"] = time.perf_counter() - start
     results[f"{run}_queries"] = cr.sql_log_count - queries
@@ -126,14 +130,11 @@ for run in ("first", "second", "shift"):
     results[f"{run}_peak_rss_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
 
 cr.execute(
-    "SELECT kam_tier_id->>%s, count(*) FROM res_partner WHERE id = ANY(%s) GROUP BY 1",
-    [str(company_id), account_ids],
+    "SELECT tier_id, count(*) FROM kam_account WHERE partner_id = ANY(%s) AND company_id = %s GROUP BY 1",
+    [account_ids, company_id],
 )
-results["tiers"] = {str(env["kam.tier"].browse(int(t)).name if t else None): n for t, n in cr.fetchall()}
-cr.execute(
-    "SELECT count(*) FROM mail_tracking_value v JOIN ir_model_fields f ON f.id = v.field_id"
-    " WHERE f.name = 'kam_tier_id'"
-)
+results["tiers"] = {str(env["kam.tier"].browse(t).name if t else None): n for t, n in cr.fetchall()}
+cr.execute("SELECT count(*) FROM kam_tier_history WHERE partner_id = ANY(%s)", [account_ids])
 results["tracked_changes"] = cr.fetchone()[0]
 print("KAM_BENCH " + json.dumps(results))
 cr.rollback()

@@ -1,4 +1,4 @@
-"""Relationship phases of a key account (seed 003): suggestion from evidence, the 5x5 grid.
+"""Relationship phases of a key account: suggestion from evidence, the 5x5 grid.
 
 The phase itself is set by a person; these rules only suggest one and say why.
 """
@@ -29,7 +29,7 @@ class Evidence:
 
 @dataclass(frozen=True)
 class PhaseRule:
-    """The least evidence an account shows in a phase (seed 003's description of each phase)."""
+    """The least evidence an account shows in a phase (the source methods' description of each phase)."""
 
     phase: str
     min_share: float

@@ -7,6 +7,7 @@ the aggregated figures, and stores what these functions return.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -93,7 +94,7 @@ def quadrant(volume: float, profit: float, volume_cutoff: float, profit_cutoff: 
     return "dog"
 
 
-# --- the 7+3 qualification scorecard (seed 001) -------------------------------
+# --- the 7+3 qualification scorecard -----------------------------------------------
 
 ITEM_MAX = 10
 
@@ -162,19 +163,23 @@ class AccountFigures:
 RATING_MAX = 5
 
 
+#: How each computed criterion reads its raw value from the figures (``None`` = no data).
+RAW_VALUES = {
+    "won_revenue": lambda figures: figures.won_revenue,
+    "won_count": lambda figures: float(figures.won_count),
+    "average_won": lambda figures: figures.average_won,
+    "win_rate": lambda figures: figures.win_rate,
+    "pipeline": lambda figures: figures.pipeline,
+    "days_since_won": lambda figures: None if figures.days_since_won is None else float(figures.days_since_won),
+    "relationship_depth": lambda figures: float(figures.deep_contacts),
+}
+
+
 def raw_value(code: str, figures: AccountFigures) -> float | None:
     """The raw value of a criterion for an account (``None`` = no data)."""
     if code in RATING_CODES:
         return float((figures.ratings or {}).get(code) or 0)
-    return {
-        "won_revenue": figures.won_revenue,
-        "won_count": float(figures.won_count),
-        "average_won": figures.average_won,
-        "win_rate": figures.win_rate,
-        "pipeline": figures.pipeline,
-        "days_since_won": None if figures.days_since_won is None else float(figures.days_since_won),
-        "relationship_depth": float(figures.deep_contacts),
-    }[code]
+    return RAW_VALUES[code](figures)
 
 
 def score_account(figures: AccountFigures, criteria: Iterable[Criterion]) -> tuple[float, list[dict]]:
@@ -204,3 +209,71 @@ def score_account(figures: AccountFigures, criteria: Iterable[Criterion]) -> tup
             }
         )
     return weighted_score((line["points"], line["weight"]) for line in lines), lines
+
+
+#: The computed criteria in the order ``make_scorer`` reads their raw values.
+RAW_ORDER = ("won_revenue", "won_count", "average_won", "win_rate", "pipeline", "days_since_won", "relationship_depth")
+
+
+def make_scorer(criteria: Iterable[Criterion]):
+    """A function ``(figures, ratings) -> score`` giving the score of :func:`score_account` without the
+    breakdown, for scoring many accounts: the criteria are prepared once, the raw values read once per
+    account, the thresholds looked up by bisection, and the points added up in the criteria's order (the
+    same sum, to the last bit).  ``ratings`` replaces ``figures.ratings`` (the manual ratings by code).
+    """
+    computed, rated = [], []
+    total_weight = 0.0
+    for criterion in criteria:
+        if criterion.weight <= 0:
+            continue
+        total_weight += criterion.weight
+        position = len(computed) + len(rated)
+        if criterion.code in RATING_CODES:
+            rated.append((criterion.code, criterion.weight, position))
+        else:
+            thresholds = tuple(sorted(criterion.thresholds))
+            computed.append(
+                (
+                    RAW_ORDER.index(criterion.code),
+                    criterion.weight,
+                    thresholds,
+                    len(thresholds),
+                    criterion.higher_is_better,
+                    position,
+                )
+            )
+    size = len(computed) + len(rated)
+    if not total_weight:
+        return lambda figures, ratings=None: 0.0
+
+    def score(figures: AccountFigures, ratings: dict[str, int] | None = None) -> float:
+        ratings = figures.ratings if ratings is None else ratings
+        won_count = figures.won_count
+        closed = won_count + figures.lost_count
+        days = figures.days_since_won
+        raw = (
+            figures.won_revenue,
+            float(won_count),
+            figures.won_revenue / won_count if won_count else 0.0,
+            100.0 * won_count / closed if closed else None,
+            figures.pipeline,
+            None if days is None else float(days),
+            float(figures.deep_contacts),
+        )
+        parts = [0.0] * size
+        for index, weight, thresholds, count, higher_is_better, position in computed:
+            value = raw[index]
+            if value is None or not count:
+                continue
+            reached = bisect_right(thresholds, value) if higher_is_better else count - bisect_left(thresholds, value)
+            parts[position] = (100.0 * reached / count) * weight
+        if ratings:
+            for code, weight, position in rated:
+                stars = min(max(float(ratings.get(code) or 0), 0), RATING_MAX)
+                parts[position] = (100.0 * stars / RATING_MAX) * weight
+        total = 0.0
+        for part in parts:
+            total += part
+        return round(total / total_weight, 2)
+
+    return score

@@ -14,7 +14,7 @@ class CrmStage(models.Model):
     )
     kam_milestone_count = fields.Integer(string="Milestone Count", compute="_compute_kam_milestone_count")
     kam_funnel_grade = fields.Selection(
-        FUNNEL_GRADES, string="Funnel Grade", help="The funnel grade of deals in this stage (F to A, seed 003)."
+        FUNNEL_GRADES, string="Funnel Grade", help="The funnel grade of deals in this stage (F 10 % to A 100 %)."
     )
     kam_default_probability = fields.Float(
         string="Funnel Probability (%)",

@@ -8,8 +8,8 @@ statement, tier changes through ``write()`` (automation rules see them), every
 tier change recorded in the account's tier history.
 """
 
-import dataclasses
 from collections import defaultdict
+from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup, escape
@@ -18,9 +18,17 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL, split_every
 from odoo.tools.misc import formatLang
 
-from ..kam_sales_process.tiering import AccountFigures, Criterion, parse_thresholds, pick_tier, quadrant
+from ..kam_sales_process.tiering import (
+    AccountFigures,
+    Criterion,
+    make_scorer,
+    parse_thresholds,
+    pick_tier,
+    quadrant,
+)
 from ..kam_sales_process.tiering import score_account as score_figures
 from ..kam_sales_process.vocabulary import DEEP_LEVELS, QUADRANT_LABELS, RATING_CODES, RATING_LABELS, STAR_LABELS
+from .kam_account import BULK_CREATE
 
 #: Figures written by a scoring run (derived data).
 FIGURE_FIELDS = (
@@ -35,6 +43,13 @@ FIGURE_FIELDS = (
 )
 #: What a person sets that the score reads.
 MANUAL_FIELDS = (*(f"rating_{code}" for code in RATING_CODES), "margin_rate")
+#: What a scoring run reads of each account, in this order (``_kam_read_stored``), and where.
+STORED_COLUMNS = (*FIGURE_FIELDS, "tier_id", "is_key_account", "tier_date", *MANUAL_FIELDS, "partner_id")
+FIGURES = len(FIGURE_FIELDS)
+TIER, KEY, TIER_DATE = FIGURES, FIGURES + 1, FIGURES + 2
+RATINGS = slice(FIGURES + 3, FIGURES + 3 + len(RATING_CODES))
+MARGIN = FIGURES + 3 + len(RATING_CODES)
+UNRATED, NO_RATINGS = ["0"] * len(RATING_CODES), {}
 BATCH_SIZE = 5000
 RATING_HELP = {
     "strategic_fit": "How well the account fits your strategy (industry, region, products you want to grow).",
@@ -205,13 +220,15 @@ class KamAccount(models.Model):
 
     @api.model
     def _kam_scoring_config(self, company):
+        criteria = self._kam_get_criteria()
         tiers = self.env["kam.tier"].sudo().search([("active", "=", True)])
         return {
-            "criteria": self._kam_get_criteria(),
+            "criteria": criteria,
+            "scorer": make_scorer(criteria),
             "tiers": [(tier.id, tier.min_score) for tier in tiers],
+            "tier_min": {tier.id: tier.min_score for tier in tiers},
+            "cutoffs": (company.kam_quadrant_volume_cutoff, company.kam_quadrant_margin_cutoff),
             "key_min": self.env["kam.tier"].with_company(company)._kam_key_account_min_score(),
-            "volume_cutoff": company.kam_quadrant_volume_cutoff,
-            "margin_cutoff": company.kam_quadrant_margin_cutoff,
         }
 
     # --- figures: the one query -------------------------------------------------------
@@ -226,13 +243,16 @@ class KamAccount(models.Model):
         return companies.search([("id", "child_of", company.id)]).ids
 
     @api.model
-    def _kam_account_deals_sql(self, company, partner_ids=None):
-        """The deals of the accounts of ``company`` as a sub-query ``(account, deal, company)``.
+    def _kam_account_deals_sql(self, company, partner_ids=None, columns=None, scope=None):
+        """The deals of the accounts of ``company`` as a sub-query ``(account, deal, company, *columns)``.
 
         A deal belongs to the account of its customer's company (its
         commercial partner) and counts when it is of a company in scope; a
         deal without a company counts for ``company``.  Every account query
-        (figures, evidence, interactions) starts from this one.
+        (figures, evidence, interactions) starts from this one, used as a
+        sub-query in FROM; ``columns`` (SQL on the deal ``l``) adds what the
+        caller aggregates, so that the deals are read once.  ``scope``: the
+        ids of ``_kam_scope_company_ids`` if the caller has them already.
         """
         for model, names in (
             ("crm.lead", ["partner_id", "company_id"]),
@@ -243,12 +263,14 @@ class KamAccount(models.Model):
         return SQL(
             """
             SELECT p.commercial_partner_id AS account, l.id AS deal, COALESCE(l.company_id, %(company)s) AS company
+                   %(columns)s
               FROM crm_lead l
               JOIN res_partner p ON p.id = l.partner_id
-             WHERE COALESCE(l.company_id, %(company)s) = ANY(%(scope)s) %(accounts)s
+             WHERE (l.company_id = ANY(%(scope)s) OR l.company_id IS NULL) %(accounts)s
             """,
             company=company.id,
-            scope=self._kam_scope_company_ids(company),
+            columns=SQL(", %s", columns) if columns else SQL(),
+            scope=scope if scope is not None else self._kam_scope_company_ids(company),
             accounts=accounts,
         )
 
@@ -258,76 +280,98 @@ class KamAccount(models.Model):
 
         One query for any number of accounts (``partner_ids``; all customers
         with deals when ``None``): the deals' aggregates per account and
-        currency, the deep contacts of their buying centres.  Amounts of other
+        company, the deep contacts of their buying centres.  Amounts of other
         currencies are converted at today's rate.  A won deal counts from its
         closing date, or from when it entered its stage (created already won).
         """
         since = today - relativedelta(months=company.kam_tier_months or 12)
         self.env["crm.lead"].flush_model(
-            ["active", "stage_id", "probability", "expected_revenue", "prorated_revenue", "date_closed", "type"]
+            [
+                "active",
+                "stage_id",
+                "probability",
+                "expected_revenue",
+                "prorated_revenue",
+                "date_closed",
+                "date_last_stage_update",
+                "type",
+            ]
         )
         self.env["kam.stakeholder"].flush_model(["lead_id", "partner_id", "relationship_level"])
+        self.env["crm.stage"].flush_model(["is_won"])
+        scope = self._kam_scope_company_ids(company)
+        columns = SQL(
+            "l.active, l.stage_id, l.probability, l.expected_revenue, l.prorated_revenue, l.date_closed, l.type, "
+            "COALESCE(l.date_closed, l.date_last_stage_update, l.create_date) AS won_day"
+        )
         rows = self.env.execute_query(
             SQL(
                 """
-            WITH deals AS (%(deals)s),
-            figures AS (
-                SELECT d.account, c.currency_id,
-                       SUM(l.expected_revenue) FILTER (WHERE l.active AND s.is_won AND won.day >= %(since)s) AS won,
-                       COUNT(*) FILTER (WHERE l.active AND s.is_won AND won.day >= %(since)s) AS won_count,
-                       COUNT(*) FILTER (WHERE NOT l.active AND l.probability = 0 AND l.date_closed >= %(since)s)
-                           AS lost_count,
-                       SUM(l.prorated_revenue) FILTER (WHERE l.active AND l.type = 'opportunity'
-                                                       AND NOT COALESCE(s.is_won, FALSE)) AS pipeline,
-                       MAX(won.day) FILTER (WHERE l.active AND s.is_won) AS last_won
-                  FROM deals d
-                  JOIN crm_lead l ON l.id = d.deal
-                  JOIN res_company c ON c.id = d.company
-                  LEFT JOIN crm_stage s ON s.id = l.stage_id
-                 CROSS JOIN LATERAL (SELECT COALESCE(l.date_closed, l.date_last_stage_update, l.create_date) AS day)
-                       won
-              GROUP BY d.account, c.currency_id
-            ),
-            deep AS (
-                SELECT d.account, COUNT(DISTINCT st.partner_id) AS people
-                  FROM deals d
+                SELECT d.account, d.company,
+                       SUM(d.expected_revenue) FILTER (WHERE d.active AND s.is_won AND d.won_day >= %(since)s),
+                       COUNT(*) FILTER (WHERE d.active AND s.is_won AND d.won_day >= %(since)s),
+                       COUNT(*) FILTER (WHERE NOT d.active AND d.probability = 0 AND d.date_closed >= %(since)s),
+                       SUM(d.prorated_revenue) FILTER (WHERE d.active AND d.type = 'opportunity'
+                                                       AND NOT COALESCE(s.is_won, FALSE)),
+                       MAX(d.won_day) FILTER (WHERE d.active AND s.is_won),
+                       NULL
+                  FROM (%(deals)s) d
+                  LEFT JOIN crm_stage s ON s.id = d.stage_id
+              GROUP BY d.account, d.company
+             UNION ALL
+                SELECT d.account, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(DISTINCT st.partner_id)
+                  FROM (%(deals_only)s) d
                   JOIN kam_stakeholder st ON st.lead_id = d.deal
                  WHERE st.relationship_level IN %(levels)s
               GROUP BY d.account
-            )
-            SELECT COALESCE(f.account, deep.account), f.currency_id, f.won, f.won_count, f.lost_count, f.pipeline,
-                   f.last_won, deep.people
-              FROM figures f FULL JOIN deep ON deep.account = f.account
                 """,
-                deals=self._kam_account_deals_sql(company, partner_ids),
+                deals=self._kam_account_deals_sql(company, partner_ids, columns, scope),
+                deals_only=self._kam_account_deals_sql(company, partner_ids, scope=scope),
                 since=since,
                 levels=DEEP_LEVELS,
             )
         )
-        rates = self._kam_currency_rates({row[1] for row in rows if row[1]}, company, today)
-        totals = defaultdict(lambda: {"won": 0.0, "won_count": 0, "lost": 0, "pipeline": 0.0, "last": None, "deep": 0})
-        for account, currency_id, won, won_count, lost, pipeline, last_won, deep in rows:
-            total = totals[account]
-            rate = rates.get(currency_id, 1.0)
-            total["won"] += (won or 0.0) * rate
-            total["won_count"] += won_count or 0
-            total["lost"] += lost or 0
-            total["pipeline"] += (pipeline or 0.0) * rate
-            total["deep"] = max(total["deep"], deep or 0)
-            if last_won and (total["last"] is None or last_won > total["last"]):
-                total["last"] = last_won
-        figures = {}
+        companies = self.env["res.company"].sudo().browse({row[1] for row in rows if row[1]})
+        currency_of = {c.id: c.currency_id.id for c in companies}
+        rates = self._kam_currency_rates(set(currency_of.values()), company, today)
+        # [won, won count, lost count, pipeline, last won, deep contacts] per account, over its rows.
+        totals = {}
+        for account, deal_company, won, won_count, lost, pipeline, last_won, deep in rows:
+            rate = rates.get(currency_of.get(deal_company), 1.0)
+            total = totals.get(account)
+            if total is None:
+                totals[account] = [
+                    (won or 0.0) * rate,
+                    won_count or 0,
+                    lost or 0,
+                    (pipeline or 0.0) * rate,
+                    last_won,
+                    deep or 0,
+                ]
+                continue
+            total[0] += (won or 0.0) * rate
+            total[1] += won_count or 0
+            total[2] += lost or 0
+            total[3] += (pipeline or 0.0) * rate
+            if last_won and (total[4] is None or last_won > total[4]):
+                total[4] = last_won
+            total[5] = max(total[5], deep or 0)
+        figures, none = {}, (AccountFigures(), False)
         for account_id in totals if partner_ids is None else partner_ids:
             total = totals.get(account_id)
-            last_won = total and total["last"] and fields.Date.to_date(total["last"])
+            if total is None:
+                figures[account_id] = none
+                continue
+            won, won_count, lost, pipeline, last_won, deep = total
+            last_won = last_won and (last_won.date() if isinstance(last_won, datetime) else last_won)
             figures[account_id] = (
                 AccountFigures(
-                    won_revenue=total["won"] if total else 0.0,
-                    won_count=total["won_count"] if total else 0,
-                    lost_count=total["lost"] if total else 0,
-                    pipeline=total["pipeline"] if total else 0.0,
+                    won_revenue=won,
+                    won_count=won_count,
+                    lost_count=lost,
+                    pipeline=pipeline,
                     days_since_won=(today - last_won).days if last_won else None,
-                    deep_contacts=total["deep"] if total else 0,
+                    deep_contacts=deep,
                 ),
                 last_won or False,
             )
@@ -358,91 +402,190 @@ class KamAccount(models.Model):
         ]
 
     def _kam_score(self, batch_size=BATCH_SIZE):
-        """Score these accounts (sudo), company by company, ``batch_size`` accounts at a time.
+        """Score these accounts (sudo), company by company: the figures in one query, then ``batch_size``
+        accounts at a time, the cache dropped between batches (bounded memory).
 
         Writes only what changed; returns the number of accounts scored.
         """
+        rows = self._kam_read_stored(SQL("id = ANY(%s)", self.ids))
         by_company = defaultdict(list)
-        for account in self.sudo():
-            by_company[account.company_id].append(account.id)
+        for row in rows:
+            by_company[row[1]].append(row)
+        return sum(
+            self._kam_score_company(self.env["res.company"].browse(company_id), company_rows, batch_size=batch_size)
+            for company_id, company_rows in by_company.items()
+        )
+
+    @api.model
+    def _kam_read_stored(self, condition):
+        """What a scoring run compares, as plain rows ``(id, company id, *STORED_COLUMNS)`` (one query)."""
+        self.flush_model(["company_id", *STORED_COLUMNS])
+        return self.env.execute_query(
+            SQL(
+                "SELECT id, company_id, %s FROM kam_account WHERE %s ORDER BY id",
+                SQL(", ").join(SQL.identifier(name) for name in STORED_COLUMNS),
+                condition,
+            )
+        )
+
+    @api.model
+    def _kam_score_company(self, company, rows, missing=(), batch_size=BATCH_SIZE):
+        """Score ``company``'s accounts of ``rows`` (see ``_kam_read_stored``) and create, scored, the
+        accounts of the customers ``missing`` (ids): the figures of all of them in one query."""
+        Account = self.sudo()
+        company = company.sudo()
+        config = Account._kam_scoring_config(company)
+        today = fields.Date.context_today(Account.with_company(company))
+        many = len(rows) + len(missing) > batch_size
+        # Many accounts: all the company's customers' figures at once (no list of ids to send).
+        partner_ids = None if many else [row[-1] for row in rows] + list(missing)
+        figures = Account._kam_read_figures(company, today, partner_ids)
         done = 0
-        for company, ids in by_company.items():
-            accounts = self.sudo().browse(ids)
-            config = self._kam_scoring_config(company)
-            today = fields.Date.context_today(self.with_company(company))
-            for batch_ids in split_every(batch_size, accounts.ids):
-                batch = accounts.browse(batch_ids)
-                figures = self._kam_read_figures(company, today, batch.partner_id.ids)
-                batch._kam_apply_figures(figures, config, today)
-                done += len(batch)
+        if len(missing) >= BULK_CREATE and not Account._kam_rules_watch_accounts():
+            Account._kam_insert_scored(company, list(missing), figures, config)
+            done += len(missing)
+        elif missing:
+            # Created plain, then scored as the others: the rules see their first tier as a change.
+            created = Account.create([{"partner_id": partner_id, "company_id": company.id} for partner_id in missing])
+            rows = [*rows, *Account._kam_read_stored(SQL("id = ANY(%s)", created.ids))]
+        for batch in split_every(batch_size, rows):
+            Account._kam_apply_figures(batch, figures, config, today)
+            done += len(batch)
+            if many:
+                self.env.flush_all()
+                self.env.invalidate_all()
         return done
 
-    def _kam_apply_figures(self, figures, config, today):
-        """Score each account from its figures; store what changed; tier changes through ``write()``."""
+    @api.model
+    def _kam_score_row(self, stored, account_figures, last_won, config):
+        """``(figure values in the order of FIGURE_FIELDS, tier id or None, key account)`` of one account;
+        ``stored`` is its row of ``STORED_COLUMNS`` (the manual ratings and margin are read from it)."""
+        rated = stored[RATINGS]
+        if rated == UNRATED or not any(rated):
+            ratings = NO_RATINGS
+        else:
+            ratings = {code: int(value or 0) for code, value in zip(RATING_CODES, rated, strict=True)}
+        score = config["scorer"](account_figures, ratings)
+        values = (
+            round(score, 1),
+            quadrant(account_figures.won_revenue, float(stored[MARGIN] or 0.0), *config["cutoffs"]),
+            round(account_figures.won_revenue, 2),
+            account_figures.won_count,
+            account_figures.lost_count,
+            round(account_figures.pipeline, 2),
+            last_won or None,
+            account_figures.deep_contacts,
+        )
+        tier_id = pick_tier(score, config["tiers"]) or None
+        key_min = config["key_min"]
+        is_key = bool(tier_id and key_min is not None and config["tier_min"][tier_id] >= key_min)
+        return values, tier_id, is_key
+
+    @api.model
+    def _kam_apply_figures(self, rows, figures, config, today):
+        """Score each account of ``rows`` (see ``_kam_read_stored``) from its figures and store what changed.
+
+        Without automation rules watching accounts, the changes of a batch are
+        written in one statement and the tier changes recorded in the tier
+        history in another; with such rules, tier changes go through
+        ``write()`` so that the rules see them.  Returns the number of accounts
+        changed.
+        """
         now = fields.Datetime.now()
-        self.fetch([*FIGURE_FIELDS, *MANUAL_FIELDS, "tier_id", "is_key_account", "tier_date", "partner_id"])
-        changed_figures = []
-        tier_changes = defaultdict(list)
-        for account in self:
-            account_figures, last_won = figures.get(account.partner_id.id) or (AccountFigures(), False)
-            account_figures = dataclasses.replace(account_figures, ratings=account._kam_ratings())
-            score, _lines = score_figures(account_figures, config["criteria"])
-            tier_id = pick_tier(score, config["tiers"]) or False
-            tier_min = dict(config["tiers"]).get(tier_id)
-            is_key = bool(tier_id and config["key_min"] is not None and tier_min >= config["key_min"])
-            values = {
-                "tier_score": round(score, 1),
-                "quadrant": quadrant(
-                    account_figures.won_revenue, account.margin_rate, config["volume_cutoff"], config["margin_cutoff"]
-                ),
-                "won_revenue": round(account_figures.won_revenue, 2),
-                "won_count": account_figures.won_count,
-                "lost_count": account_figures.lost_count,
-                "pipeline": round(account_figures.pipeline, 2),
-                "last_won_date": last_won,
-                "deep_contacts": account_figures.deep_contacts,
-            }
-            if not account.tier_date or any(
-                account._fields[name].convert_to_cache(value, account) != account[name]
-                for name, value in values.items()
-            ):
-                changed_figures.append((account, {**values, "tier_date": now}))
-            if (account.tier_id.id, account.is_key_account) != (tier_id, is_key):
-                tier_changes[(tier_id, is_key)].append(account.id)
-        if changed_figures:
-            # Derived figures of many accounts, in one statement (no tracking, no rules).
-            accounts = self.browse([account.id for account, _values in changed_figures])
-            accounts._write_multi(
-                [
-                    {name: account._fields[name].convert_to_column(value, account) for name, value in values.items()}
-                    for account, values in changed_figures
-                ]
+        nothing = (AccountFigures(), False)
+        updates, tier_changes = {}, {}
+        for account_id, _company_id, *stored in rows:
+            account_figures, last_won = figures.get(stored[-1]) or nothing  # no deal
+            values, tier_id, is_key = self._kam_score_row(stored, account_figures, last_won, config)
+            old_values = tuple(stored[:FIGURES])
+            figures_changed = not stored[TIER_DATE] or (old_values != values and _figures_differ(values, old_values))
+            tier_changed = (stored[TIER], bool(stored[KEY])) != (tier_id, is_key)
+            if tier_changed:
+                tier_changes[account_id] = (stored[TIER], tier_id, is_key)
+            if figures_changed or tier_changed:
+                updates[account_id] = (
+                    *(values if figures_changed else old_values),
+                    now if figures_changed else stored[TIER_DATE],
+                    tier_id,
+                    is_key,
+                    figures_changed,
+                )
+        if not updates:
+            return 0
+        Account = self.sudo()
+        names = (*FIGURE_FIELDS, "tier_date", "tier_id", "is_key_account")
+        if tier_changes and Account._kam_rules_watch_accounts():
+            # The rules see the tier changes: figures in one statement, tiers through write().
+            figures_only = {aid: values[: FIGURES + 1] for aid, values in updates.items() if values[-1]}
+            Account.browse(list(figures_only))._kam_update_columns(_transpose(names[: FIGURES + 1], figures_only))
+            groups = defaultdict(list)
+            for account_id, (_old, tier_id, is_key) in tier_changes.items():
+                groups[(tier_id or False, is_key)].append(account_id)
+            for (tier_id, is_key), ids in groups.items():
+                Account.browse(ids).write({"tier_id": tier_id, "is_key_account": is_key})
+        else:
+            Account.browse(list(updates))._kam_update_columns(
+                _transpose(names, {aid: values[:-1] for aid, values in updates.items()})
             )
-            accounts.invalidate_recordset([*FIGURE_FIELDS, "tier_date", "tier_breakdown"])
-        for (tier_id, is_key), ids in tier_changes.items():
-            self.browse(ids).write({"tier_id": tier_id, "is_key_account": is_key})
-        return len(changed_figures)
+            history = {aid: old for aid, (old, new, _key) in tier_changes.items() if old != new}
+            self.env["kam.tier.history"].sudo()._kam_insert(history, self.env.uid)
+        return sum(1 for values in updates.values() if values[-1])
+
+    @api.model
+    def _kam_insert_scored(self, company, partner_ids, figures, config):
+        """Insert the accounts of the customers ``partner_ids`` with their figures and tier in one statement
+        (see ``_kam_insert_accounts``: only when no automation rule watches accounts), each first tier
+        recorded in the tier history."""
+        Account = self.sudo()
+        defaults = Account.default_get(list(STORED_COLUMNS))
+        stored = [defaults.get(name) for name in STORED_COLUMNS]
+        now = fields.Datetime.now()
+        nothing = (AccountFigures(), False)
+        scored = {}
+        for partner_id in partner_ids:
+            account_figures, last_won = figures.get(partner_id) or nothing
+            values, tier_id, is_key = self._kam_score_row(stored, account_figures, last_won, config)
+            scored[partner_id] = (*values, now, tier_id, is_key)
+        names = (*FIGURE_FIELDS, "tier_date", "tier_id", "is_key_account")
+        accounts = Account._kam_insert_accounts(list(scored), company, _transpose(names, scored))
+        with_tier = {
+            account_id: None
+            for account_id, tier_id in self.env.execute_query(
+                SQL("SELECT id, tier_id FROM kam_account WHERE id = ANY(%s)", accounts.ids)
+            )
+            if tier_id
+        }
+        self.env["kam.tier.history"].sudo()._kam_insert(with_tier, self.env.uid)
+        return accounts
 
     # --- entry points --------------------------------------------------------------------
 
     @api.model
     def _kam_score_customers(self, partners, company=None):
-        """Score the accounts of these companies (or of the companies of these people) now."""
+        """Score the accounts of these companies (or of the companies of these people) now, creating the
+        missing ones."""
         company = company or self.env.company
         own = self.env["res.company"].sudo().with_context(active_test=False).search([("active", "in", (True, False))])
         own = own.partner_id
         customers = partners.sudo().commercial_partner_id.filtered("is_company") - own
         if not customers:
             return 0
-        return self._kam_get_or_create(customers, company)._kam_score()
+        existing = self._kam_existing(customers.ids, company)
+        missing = [partner_id for partner_id in customers.ids if partner_id not in existing]
+        rows = self._kam_read_stored(SQL("id = ANY(%s)", list(existing.values()))) if existing else []
+        return self._kam_score_company(company, rows, missing)
 
     @api.model
     def _kam_score_all(self, company=None, batch_size=BATCH_SIZE):
         """Score every customer of ``company`` (accounts created on demand): the full run."""
         company = company or self.env.company
-        customers = self.env["res.partner"].sudo().search(self._kam_customers_domain(company), order="id")
-        accounts = self._kam_get_or_create(customers, company)
-        return accounts._kam_score(batch_size=batch_size)
+        customers = self.env["res.partner"].sudo().search(self._kam_customers_domain(company), order="id").ids
+        wanted = set(customers)
+        # Every account of the company in one query, those of customers kept.
+        rows = [row for row in self._kam_read_stored(SQL("company_id = %s", company.id)) if row[-1] in wanted]
+        have = {row[-1] for row in rows}
+        missing = [partner_id for partner_id in customers if partner_id not in have]
+        return self._kam_score_company(company, rows, missing, batch_size=batch_size)
 
     @api.model
     def _cron_kam_recompute_tiers(self, batch_size=BATCH_SIZE):
@@ -509,24 +652,34 @@ class KamAccount(models.Model):
 
     def _kam_log_tier_changes(self, before):
         """One tier history row per account whose tier changed (the first tier included), in one insert."""
-        now = fields.Datetime.now()
-        values = [
-            {
-                "account_id": account.id,
-                "tier_id": account.tier_id.id,
-                "previous_tier_id": before[account.id].id,
-                "score": account.tier_score,
-                "date": now,
-                "user_id": self.env.uid,
-            }
-            for account in self
-            if account.tier_id != before.get(account.id)
-        ]
-        if values:
-            self.env["kam.tier.history"].sudo()._kam_insert(values)
+        changed = [account.id for account in self if account.tier_id != before.get(account.id)]
+        if changed:
+            self.env["kam.tier.history"].sudo()._kam_insert(
+                {account_id: before[account_id].id for account_id in changed}, self.env.uid
+            )
 
 
 MANUAL_FIELDS_SET = frozenset(MANUAL_FIELDS)
+#: Figures compared with a tolerance (stored rounded).
+ROUNDED = {"tier_score": 0.05, "won_revenue": 0.005, "pipeline": 0.005}
+
+
+def _transpose(names, rows):
+    """``{name: [value of each row]}`` from ``{key: tuple of values in the order of names}``."""
+    columns = list(zip(*rows.values(), strict=True)) if rows else [()] * len(names)
+    return {name: list(column) for name, column in zip(names, columns, strict=True)}
+
+
+def _figures_differ(values, stored):
+    """Whether freshly computed figures differ from the stored ones (tuples in the order of ``FIGURE_FIELDS``;
+    amounts compared with the tolerance of their rounding)."""
+    for name, value, old in zip(FIGURE_FIELDS, values, stored, strict=False):
+        if name in ROUNDED:
+            if abs(float(old or 0.0) - value) > ROUNDED[name]:
+                return True
+        elif (old or None) != (value or None):
+            return True
+    return False
 
 
 class KamTierHistory(models.Model):
@@ -547,34 +700,29 @@ class KamTierHistory(models.Model):
     )
 
     @api.model
-    def _kam_insert(self, values):
-        """Insert many history rows in one statement (a scoring run can change thousands of tiers at once)."""
-        if not values:
+    def _kam_insert(self, previous, user_id):
+        """One history row per account of ``previous`` (``{account id: tier id left}``), recording the tier
+        and score the account has now, in one statement: a scoring run can change thousands of tiers at once.
+        """
+        if not previous:
             return
-        self.env["kam.account"].flush_model(["partner_id", "company_id"])
-        for chunk in split_every(BATCH_SIZE, values):
-            self.env.cr.execute(
-                SQL(
-                    """
-                INSERT INTO kam_tier_history (account_id, tier_id, previous_tier_id, score, date, user_id,
-                                              partner_id, company_id, create_uid, create_date, write_uid, write_date)
-                SELECT v.account_id, v.tier_id, v.previous_tier_id, v.score, v.date, v.user_id,
-                       a.partner_id, a.company_id, v.user_id, v.date, v.user_id, v.date
-                  FROM (VALUES %s) AS v(account_id, tier_id, previous_tier_id, score, date, user_id)
-                  JOIN kam_account a ON a.id = v.account_id
-                    """,
-                    SQL(", ").join(
-                        SQL(
-                            "(%s::int, %s::int, %s::int, %s::float, %s::timestamp, %s::int)",
-                            row["account_id"],
-                            row["tier_id"] or None,
-                            row["previous_tier_id"] or None,
-                            row["score"],
-                            row["date"],
-                            row["user_id"] or None,
-                        )
-                        for row in chunk
-                    ),
-                )
+        Account = self.env["kam.account"]
+        Account.flush_model(["partner_id", "company_id", "tier_id", "tier_score"])
+        account_ids = list(previous)
+        self.env.cr.execute(
+            SQL(
+                """
+            INSERT INTO kam_tier_history (account_id, tier_id, previous_tier_id, score, date, user_id,
+                                          partner_id, company_id, create_uid, create_date, write_uid, write_date)
+            SELECT a.id, a.tier_id, v.previous_tier_id, a.tier_score, %(now)s, %(user)s,
+                   a.partner_id, a.company_id, %(user)s, %(now)s, %(user)s, %(now)s
+              FROM unnest(%(accounts)s::int[], %(previous)s::int[]) AS v(account_id, previous_tier_id)
+              JOIN kam_account a ON a.id = v.account_id
+                """,
+                now=fields.Datetime.now(),
+                user=user_id or None,
+                accounts=account_ids,
+                previous=[previous[account_id] or None for account_id in account_ids],
             )
-        self.env["kam.account"].browse([row["account_id"] for row in values]).invalidate_recordset(["tier_history_ids"])
+        )
+        Account.browse(account_ids).invalidate_recordset(["tier_history_ids"])

@@ -1,4 +1,4 @@
-"""Sales process templates from the source methods (seed 000, 001, 002, 003).
+"""Sales process templates from the source methods (key-account selling, tailorable complex sales, funnel grades).
 
 A template lists stages (with their funnel grade and default probability,
 and for tailorable processes the question deciding whether to keep each one)
@@ -19,7 +19,7 @@ FUNNEL_GRADES = [
     ("B", "B (75%): agreement negotiation"),
     ("A", "A (100%): signed, handed to delivery"),
 ]
-#: Default win probability of each funnel grade (seed 003).
+#: Default win probability of each funnel grade.
 FUNNEL_PROBABILITY = {"F": 10, "E": 25, "D": 30, "C": 50, "B": 75, "A": 100}
 
 
@@ -44,7 +44,7 @@ class KamProcessTemplateStage(models.Model):
     template_id = fields.Many2one("kam.process.template", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
     name = fields.Char(required=True, translate=True)
-    funnel_grade = fields.Selection(FUNNEL_GRADES, help="The funnel grade of deals in this stage (seed 003).")
+    funnel_grade = fields.Selection(FUNNEL_GRADES, help="The funnel grade of deals in this stage (F 10 % to A 100 %).")
     probability = fields.Float(
         string="Default Probability (%)", help="The win probability the funnel grade stands for."
     )

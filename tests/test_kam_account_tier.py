@@ -1,12 +1,14 @@
 """Account tiers: the value scorecard of key accounts, figures, quadrants, per company."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
-from odoo import fields
+from odoo import Command, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
+from ..models import kam_account_tier
 from .common import TierCase
 
 
@@ -175,14 +177,126 @@ class TestAccountTier(TierCase):
         # warm up caches (criteria, tiers, rates, group checks)
         few._kam_recompute_tiers()
         many._kam_recompute_tiers()
-        # 3 for the accounts and their company, 4 for criteria and tiers, 2 for the scope, 2 aggregates,
-        # 1 read of ratings and tiers, 1 UPDATE of the figures (no tier changed: no write)
+        # 2 for our companies, 1 for the customers, 2 for their accounts and what is stored, 4 for criteria
+        # and tiers, 1 for today in the user's time zone, 1 for the scope, 1 for the figures; nothing
+        # changed: nothing written.  As many for 40 customers as for 3.
         self.env.invalidate_all()
-        with self.assertQueryCount(13):
+        with self.assertQueryCount(12):
             few._kam_recompute_tiers()
         self.env.invalidate_all()
-        with self.assertQueryCount(13):
+        with self.assertQueryCount(12):
             many._kam_recompute_tiers()
+
+    def test_deals_created_already_won_count_from_when_they_entered_the_stage(self):
+        """History imports and API clients create deals in the won stage without a closing date."""
+        deals = self.env["crm.lead"].create(
+            [
+                {
+                    "name": f"Imported order {i}",
+                    "type": "opportunity",
+                    "partner_id": self.parts.id,
+                    "expected_revenue": 2_000_000,
+                    "stage_id": self.stage_won.id,
+                    "team_id": self.team.id,
+                }
+                for i in range(7)
+            ]
+        )
+        deals.write({"date_closed": False})
+        old = deals[-1]
+        self.env.cr.execute(
+            "UPDATE crm_lead SET date_last_stage_update = now() - interval '2 years' WHERE id = %s", [old.id]
+        )
+        old.invalidate_recordset(["date_last_stage_update"])
+        self.assertFalse(any(deals.mapped("date_closed")))
+        self.parts._kam_recompute_tiers()
+        self.assertEqual(self.parts.kam_won_count, 6, "the one won two years ago is outside the window")
+        self.assertEqual(self.parts.kam_won_revenue, 12_000_000)
+        self.assertEqual(self.parts.kam_last_won_date, fields.Date.context_today(self.parts))
+        self.assertGreater(self.parts.kam_tier_score, 0)
+
+    def _three_customers(self, prefix):
+        customers = self.env["res.partner"].create(
+            [{"name": f"{prefix} {i}", "is_company": True, "user_id": self.user_salesman.id} for i in range(3)]
+        )
+        for i, customer in enumerate(customers):
+            self._won(customer, 300_000 * (i + 1), days_ago=20 * (i + 1))
+            self._open(customer, 100_000 * i, 50)
+            if i:
+                self._lost(customer, 10_000)
+        return customers
+
+    def _state(self, partner):
+        account = partner.kam_account_id
+        skip = {"id", "partner_id", "tier_date", *models.MAGIC_COLUMNS}
+        values = {
+            name: account[name]
+            for name, field in account._fields.items()
+            if field.store and field.column_type and name not in skip
+        }
+        history = [(h.previous_tier_id, h.tier_id, h.score) for h in account.tier_history_ids]
+        return values, history
+
+    def test_many_new_accounts_are_inserted_scored_as_when_created_one_by_one(self):
+        """The first scoring of many customers inserts their accounts in one statement (no rule watches
+        accounts): the same figures, tier, account manager and tier history as through ``create()``."""
+        Account = self.env["kam.account"]
+        self.assertFalse(Account._kam_rules_watch_accounts())
+        one_by_one, at_once = self._three_customers("One"), self._three_customers("Bulk")
+        Account._kam_score_customers(one_by_one)
+        with (
+            patch.object(kam_account_tier, "BULK_CREATE", 2),
+            patch.object(type(Account), "create", side_effect=AssertionError("inserted, not created"), autospec=True),
+        ):
+            Account._kam_score_customers(at_once)
+        self.env.invalidate_all()
+        for plain, bulk in zip(one_by_one, at_once, strict=True):
+            self.assertTrue(bulk.kam_account_id.tier_id)
+            self.assertEqual(self._state(bulk), self._state(plain))
+            self.assertEqual(bulk.kam_account_id.user_id, self.user_salesman)
+            self.assertTrue(bulk.kam_tier_date)
+
+    def test_with_a_rule_on_accounts_many_new_accounts_go_through_create(self):
+        self.env["base.automation"].create(
+            {
+                "name": "New account: wallet unknown",
+                "model_id": self.env.ref("kam_sales_process.model_kam_account").id,
+                "trigger": "on_create_or_write",
+                "action_server_ids": [
+                    Command.create(
+                        {
+                            "name": "Mark",
+                            "model_id": self.env.ref("kam_sales_process.model_kam_account").id,
+                            "state": "code",
+                            "code": "records.filtered(lambda a: not a.share_of_wallet).write({'share_of_wallet': 1})",
+                        }
+                    )
+                ],
+            }
+        )
+        Account = self.env["kam.account"]
+        self.assertTrue(Account._kam_rules_watch_accounts())
+        customers = self._three_customers("Ruled")
+        with patch.object(kam_account_tier, "BULK_CREATE", 2):
+            Account._kam_score_customers(customers)
+        self.assertEqual(customers.kam_account_id.mapped("share_of_wallet"), [1.0, 1.0, 1.0])
+        self.assertTrue(all(customers.mapped("kam_tier_id")))
+
+    def test_a_tier_change_without_rules_is_written_at_once_and_recorded(self):
+        customer = self._three_customers("Rising")[0]
+        Account = self.env["kam.account"]
+        Account._kam_score_customers(customer)
+        first = customer.kam_tier_id
+        scored_at = customer.kam_tier_date
+        self._won(customer, 20_000_000)
+        with freeze_time(fields.Datetime.now() + timedelta(minutes=5)):
+            Account._kam_score_customers(customer)
+        self.assertNotEqual(customer.kam_tier_id, first, "the cache follows the statement")
+        self.assertGreater(customer.kam_tier_date, scored_at)
+        history = customer.kam_account_id.tier_history_ids
+        self.assertEqual(history.mapped("previous_tier_id"), first)
+        self.assertEqual(history[0].tier_id, customer.kam_tier_id)
+        self.assertEqual(len(history), 2, "the first tier and the change")
 
 
 @tagged("post_install", "-at_install")

@@ -1,12 +1,16 @@
 """Tiering arithmetic, without Odoo."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kam_sales_process.tiering import (
+    RATING_CODES,
     AccountFigures,
     Criterion,
     GradeMatrix,
     criterion_points,
+    make_scorer,
     opportunity_grade,
     parse_thresholds,
     pick_tier,
@@ -152,3 +156,42 @@ def test_score_account_never_won_and_no_criteria():
     assert score == 0
     assert {line["code"]: line["value"] for line in lines}["days_since_won"] is None
     assert score_account(AccountFigures(won_revenue=1e9), []) == (0.0, [])
+
+
+CODES = ("won_revenue", "won_count", "average_won", "win_rate", "pipeline", "days_since_won", "relationship_depth")
+amounts = st.floats(min_value=0, max_value=1e8, allow_nan=False)
+
+
+@st.composite
+def criteria_lists(draw):
+    criteria = []
+    for code in draw(st.lists(st.sampled_from(CODES + RATING_CODES), max_size=12)):
+        thresholds = tuple(
+            sorted(set(draw(st.lists(st.sampled_from([0, 1, 2, 5, 30, 90, 1e3, 1e5, 1e6]), max_size=5))))
+        )
+        weight = draw(st.sampled_from([0, 0.5, 1, 2, 3]))
+        criteria.append(Criterion(code, weight, thresholds, draw(st.booleans())))
+    return criteria
+
+
+@st.composite
+def figures(draw):
+    return AccountFigures(
+        won_revenue=draw(amounts),
+        won_count=draw(st.integers(0, 50)),
+        lost_count=draw(st.integers(0, 50)),
+        pipeline=draw(amounts),
+        days_since_won=draw(st.none() | st.integers(0, 1000)),
+        deep_contacts=draw(st.integers(0, 10)),
+        ratings=draw(st.dictionaries(st.sampled_from(RATING_CODES), st.integers(-1, 7))),
+    )
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(criteria=criteria_lists(), account=figures())
+def test_make_scorer_gives_the_score_of_score_account(criteria, account):
+    """The fast scorer of a run gives exactly the score the breakdown shows."""
+    expected, _lines = score_account(account, criteria)
+    scorer = make_scorer(criteria)
+    assert scorer(account) == expected
+    assert scorer(AccountFigures(**{**account.__dict__, "ratings": None}), account.ratings) == expected
