@@ -16,6 +16,9 @@ import pytest
 
 MODULE = "kam_sales_process"
 
+#: The example addon's own tests are Odoo tests, run by test_extension.py on a database, not collected here.
+collect_ignore = ["example_addons"]
+
 
 def _env(name):
     value = os.environ.get(name)
