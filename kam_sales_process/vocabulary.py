@@ -112,3 +112,15 @@ STAR_LABELS = (
 )
 #: Volume x profit (明星 大象 金牛 小狗).
 QUADRANT_LABELS = (("star", "Star"), ("elephant", "Elephant"), ("cash_cow", "Cash Cow"), ("dog", "Dog"))
+
+# --- funnel --------------------------------------------------------------------------------------
+#: How a deal's stay in a stage ended.
+EXIT_KIND_LABELS = (
+    ("forward", "Moved Forward"),
+    ("back", "Moved Back"),
+    ("won", "Won"),
+    ("lost", "Lost or Archived"),
+    ("forced", "Forced by a Manager"),
+    ("remapped", "Re-mapped"),
+)
+EXIT_KINDS = codes(EXIT_KIND_LABELS)

@@ -21,6 +21,17 @@ class CrmStage(models.Model):
         help="The win probability of the stage's funnel grade: a reference for forecasts; the deal's own "
         "probability still comes from Odoo's predictive scoring or the salesperson.",
     )
+    kam_max_days = fields.Integer(
+        string="Maximum Stay (days)",
+        help="A deal staying longer in this stage is flagged as stuck; 0 means no limit. A sales team can have "
+        "its own limit for a shared stage.",
+    )
+    kam_team_limit_ids = fields.One2many(
+        "kam.stage.team.limit",
+        "stage_id",
+        string="Limits per Team",
+        help="Maximum stays in this stage for particular sales teams, instead of the stage's own.",
+    )
     kam_template_stage_id = fields.Many2one(
         "kam.process.template.stage",
         string="From Template Stage",
@@ -42,6 +53,21 @@ class CrmStage(models.Model):
         return tuple((s.id, s.sequence, s.team_id.id) for s in self.sudo().browse(stages))
 
     @api.model
+    @tools.ormcache()
+    def _kam_get_stay_limits(self):
+        """``{(stage id, team id or None): maximum days}`` of every limit set (cached)."""
+        limits = {(stage.id, None): stage.kam_max_days for stage in self.sudo().search([("kam_max_days", ">", 0)])}
+        for limit in self.env["kam.stage.team.limit"].sudo().search([]):
+            limits[(limit.stage_id.id, limit.team_id.id)] = limit.max_days
+        return limits
+
+    @api.model
+    def _kam_get_stay_limit(self, stage_id, team_id):
+        """The maximum stay of a deal of ``team_id`` in ``stage_id``, in days (0: no limit)."""
+        limits = self._kam_get_stay_limits()
+        return limits.get((stage_id, team_id), limits.get((stage_id, None), 0))
+
+    @api.model
     def _kam_get_pipeline(self, team_id):
         """``((stage id, sequence), …)`` of the pipeline of ``team_id``: its stages and the shared ones."""
         return tuple(
@@ -58,8 +84,8 @@ class CrmStage(models.Model):
         reorder = {"sequence", "team_id"} & vals.keys()
         leads = self._kam_get_leads_of_pipelines() if reorder else self.env["crm.lead"]
         result = super().write(vals)
-        if reorder or "name" in vals:
-            self.env.registry.clear_cache()  # _kam_get_stage_order
+        if reorder or {"name", "kam_max_days", "kam_team_limit_ids"} & vals.keys():
+            self.env.registry.clear_cache()  # _kam_get_stage_order, _kam_get_stay_limits
         if reorder:
             # The pipelines' order changed: deals now standing past stages they never
             # left are grandfathered there, stages now ahead of them open again.
@@ -78,4 +104,37 @@ class CrmStage(models.Model):
     def unlink(self):
         result = super().unlink()
         self.env.registry.clear_cache()  # _kam_get_stage_order
+        return result
+
+
+class KamStageTeamLimit(models.Model):
+    _name = "kam.stage.team.limit"
+    _description = "Maximum Stay in a Stage for a Sales Team"
+    _order = "stage_id, team_id"
+
+    stage_id = fields.Many2one("crm.stage", string="Stage", required=True, ondelete="cascade", index=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", required=True, ondelete="cascade")
+    max_days = fields.Integer(
+        string="Maximum Stay (days)", help="A deal of this team staying longer is flagged as stuck; 0 means no limit."
+    )
+
+    _sql_constraints = [
+        ("stage_team_unique", "unique(stage_id, team_id)", "A sales team has one limit per stage."),
+        ("max_days_positive", "CHECK(max_days >= 0)", "A maximum stay cannot be negative."),
+    ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        limits = super().create(vals_list)
+        self.env.registry.clear_cache()  # crm.stage._kam_get_stay_limits
+        return limits
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
         return result

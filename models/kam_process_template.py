@@ -49,6 +49,10 @@ class KamProcessTemplateStage(models.Model):
         string="Default Probability (%)", help="The win probability the funnel grade stands for."
     )
     is_won = fields.Boolean(string="Won Stage", help="Deals in this stage are won.")
+    max_days = fields.Integer(
+        string="Maximum Stay (days)",
+        help="A deal staying longer in this stage is flagged as stuck; 0 means no limit.",
+    )
     optional = fields.Boolean(help="The wizard asks whether to keep this stage.")
     keep_question = fields.Char(
         string="Keep This Stage If…", translate=True, help="Asked by the wizard of tailorable processes."

@@ -2,6 +2,8 @@ from . import (
     test_buying_centre,
     test_crm_lead_grade,
     test_decision_chain,
+    test_funnel_history,
+    test_funnel_report,
     test_gate_attacks_rpc,
     test_gate_enforcement,
     test_gate_integrity,

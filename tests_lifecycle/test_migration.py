@@ -175,3 +175,14 @@ def test_a_populated_previous_release_upgrades_without_losing_a_value(odoo_cli, 
     )
     assert unsettled == []
     assert odoo_cli.query(db, "SELECT to_regclass('kam_buying_role_res_partner_rel')") == [(None,)]
+    # Every open deal of the funnel has its stage history, back-filled, with one open stay where it stands.
+    missing = odoo_cli.query(
+        db,
+        """SELECT l.id FROM crm_lead l
+             JOIN crm_stage s ON s.id = l.stage_id AND NOT COALESCE(s.is_won, FALSE)
+            WHERE l.active AND l.type = 'opportunity'
+              AND NOT EXISTS (SELECT 1 FROM kam_stage_history h
+                               WHERE h.lead_id = l.id AND h.date_out IS NULL AND h.stage_id = l.stage_id
+                                 AND h.backfilled)""",
+    )
+    assert missing == []

@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import plaintext2html
 
 from ..models.crm_lead_gate import GateBypass
+from ..models.kam_stage_history import StageExit
 
 
 class KamProcessApply(models.TransientModel):
@@ -162,6 +163,7 @@ class KamProcessApply(models.TransientModel):
                 "is_won": is_won,
                 "kam_funnel_grade": template_stage.funnel_grade,
                 "kam_default_probability": template_stage.probability,
+                "kam_max_days": template_stage.max_days,
             }
             stage = existing.get(template_stage)
             if stage:
@@ -234,7 +236,9 @@ class KamProcessApply(models.TransientModel):
 
     def _move_deals(self, stages):
         """Move the deals of the stages left out as mapped, then drop the team's emptied stages."""
-        Lead = self.env["crm.lead"].with_context(active_test=False, kam_gate_bypass=GateBypass(GateBypass.REMAPPED))
+        Lead = self.env["crm.lead"].with_context(
+            active_test=False, kam_gate_bypass=GateBypass(GateBypass.REMAPPED), kam_stage_exit=StageExit("remapped")
+        )
         for line in self.map_ids:
             target = stages[line.target_id]
             deals = Lead.search([("team_id", "=", self.team_id.id), ("stage_id", "=", line.stage_id.id)])

@@ -2,6 +2,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..models.kam_stage_history import StageExit
+
 
 class KamStageOverride(models.TransientModel):
     _name = "kam.stage.override"
@@ -61,7 +63,7 @@ class KamStageOverride(models.TransientModel):
             rows = self.env["kam.lead.milestone"].concat(*unmet.values())
             if rows:
                 rows.action_waive(wizard.reason)
-            wizard.lead_ids.write({"stage_id": wizard.stage_id.id})
+            wizard.lead_ids.with_context(kam_stage_exit=StageExit("forced")).write({"stage_id": wizard.stage_id.id})
             wizard._log_override(unmet)
         return {"type": "ir.actions.act_window_close"}
 
