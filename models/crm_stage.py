@@ -57,7 +57,7 @@ class CrmStage(models.Model):
     def _kam_get_stay_limits(self):
         """``{(stage id, team id or None): maximum days}`` of every limit set (cached)."""
         limits = {(stage.id, None): stage.kam_max_days for stage in self.sudo().search([("kam_max_days", ">", 0)])}
-        for limit in self.env["kam.stage.team.limit"].sudo().search([]):
+        for limit in self.env["kam.stage.team.limit"].sudo().search([("team_id", "!=", False)]):
             limits[(limit.stage_id.id, limit.team_id.id)] = limit.max_days
         return limits
 
@@ -112,7 +112,7 @@ class KamStageTeamLimit(models.Model):
     _description = "Maximum Stay in a Stage for a Sales Team"
     _order = "stage_id, team_id"
 
-    stage_id = fields.Many2one("crm.stage", string="Stage", required=True, ondelete="cascade", index=True)
+    stage_id = fields.Many2one("crm.stage", required=True, ondelete="cascade", index=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", required=True, ondelete="cascade")
     max_days = fields.Integer(
         string="Maximum Stay (days)", help="A deal of this team staying longer is flagged as stuck; 0 means no limit."

@@ -32,21 +32,21 @@ class KamFunnelReport(models.Model):
     }  # fmt: skip
 
     lead_id = fields.Many2one("crm.lead", string="Deal", readonly=True)
-    stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)
-    stage_sequence = fields.Integer(string="Stage Sequence", readonly=True, aggregator=False)
+    stage_id = fields.Many2one("crm.stage", readonly=True)
+    stage_sequence = fields.Integer(readonly=True, aggregator=False)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     tier_id = fields.Many2one("kam.tier", string="Account Tier", readonly=True)
-    grade = fields.Selection([(grade, grade) for grade in GRADES], string="Grade", readonly=True)
+    grade = fields.Selection([(grade, grade) for grade in GRADES], readonly=True)
     date_in = fields.Datetime(string="Entered", readonly=True)
     date_out = fields.Datetime(string="Left", readonly=True)
     exit_kind = fields.Selection(EXIT_KIND_LABELS, string="Left By", readonly=True)
     entered = fields.Integer(string="Deals Entered", readonly=True, help="Stays begun in the stage.")
-    moved_forward = fields.Integer(string="Moved Forward", readonly=True, help="Stays that ended in a later stage.")
-    lost = fields.Integer(string="Lost", readonly=True, help="Stays that ended with the deal lost or archived.")
-    forced = fields.Integer(string="Forced", readonly=True, help="Stays that a manager ended past unmet milestones.")
+    moved_forward = fields.Integer(readonly=True, help="Stays that ended in a later stage.")
+    lost = fields.Integer(readonly=True, help="Stays that ended with the deal lost or archived.")
+    forced = fields.Integer(readonly=True, help="Stays that a manager ended past unmet milestones.")
     conversion_next = fields.Float(
         string="Conversion to Next (%)",
         readonly=True,
@@ -70,12 +70,8 @@ class KamFunnelReport(models.Model):
     stuck = fields.Integer(
         string="Stuck Deals", readonly=True, help="Deals in the stage today beyond its maximum stay."
     )
-    open_value = fields.Float(
-        string="Open Value", readonly=True, help="Expected revenue of the deals in the stage today."
-    )
-    weighted_value = fields.Float(
-        string="Weighted Value", readonly=True, help="Expected revenue x probability of the deals in the stage today."
-    )
+    open_value = fields.Float(readonly=True, help="Expected revenue of the deals in the stage today.")
+    weighted_value = fields.Float(readonly=True, help="Expected revenue x probability of the deals in the stage today.")
 
     @property
     def _table_query(self):
@@ -219,7 +215,7 @@ SELECT %(table)s.stage_id,
         overrides and waivers by manager.
         """
         Team = self.env["crm.team"]
-        teams = Team.search([])
+        teams = Team.search([], limit=500)
         team = Team.browse(team_id).exists() if isinstance(team_id, int) else Team
         if not team or team not in teams:
             team = self.env.user.sale_team_id if self.env.user.sale_team_id in teams else teams[:1]

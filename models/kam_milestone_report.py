@@ -23,11 +23,11 @@ class KamMilestoneReport(models.Model):
         "crm.lead": ["team_id", "company_id", "user_id", "active", "type", "stage_id", "date_last_stage_update"],
     }  # fmt: skip
 
-    milestone_id = fields.Many2one("kam.milestone", string="Milestone", readonly=True)
-    stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)
+    milestone_id = fields.Many2one("kam.milestone", readonly=True)
+    stage_id = fields.Many2one("crm.stage", readonly=True)
     lead_id = fields.Many2one("crm.lead", string="Deal", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     state = fields.Selection(STATES, string="Status", readonly=True)
     waiting = fields.Integer(
@@ -40,14 +40,10 @@ class KamMilestoneReport(models.Model):
         digits=(16, 1),
         help="How long the waiting deals have been in the stage.",
     )
-    met = fields.Integer(string="Met", readonly=True)
-    waived = fields.Integer(
-        string="Waived", readonly=True, help="Waived by a manager, directly or by forcing the stage."
-    )
-    grandfathered = fields.Integer(
-        string="Grandfathered", readonly=True, help="Skipped by deals placed by a re-mapping or an import."
-    )
-    waived_by_id = fields.Many2one("res.users", string="Waived By", readonly=True)
+    met = fields.Integer(readonly=True)
+    waived = fields.Integer(readonly=True, help="Waived by a manager, directly or by forcing the stage.")
+    grandfathered = fields.Integer(readonly=True, help="Skipped by deals placed by a re-mapping or an import.")
+    waived_by_id = fields.Many2one("res.users", readonly=True)
     waive_reason = fields.Text(string="Reason", readonly=True)
     done_date = fields.Datetime(string="Done or Waived On", readonly=True)
 

@@ -91,9 +91,9 @@ class KamStageHistory(models.Model):
     _rec_name = "stage_id"
 
     lead_id = fields.Many2one("crm.lead", string="Deal", required=True, readonly=True, index=True, ondelete="cascade")
-    stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True, index=True, ondelete="cascade")
+    stage_id = fields.Many2one("crm.stage", readonly=True, index=True, ondelete="cascade")
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True, index=True, ondelete="set null")
-    company_id = fields.Many2one("res.company", string="Company", readonly=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one("res.company", readonly=True, index=True, ondelete="cascade")
     user_id = fields.Many2one(
         "res.users", string="Salesperson", readonly=True, ondelete="set null", help="The deal's salesperson."
     )

@@ -237,7 +237,6 @@ class TestFunnelDashboardTour(TourMixin, FunnelFixture, HttpCase):
         )
         self.env["crm.lead"].invalidate_model()
         self.env["crm.lead"]._kam_cron_flag_stuck()
-        self.user_sales_manager.sale_team_id  # noqa: B018 (the dashboard opens on the user's team)
         self.team.member_ids |= self.user_sales_manager
         self.start_tour(
             "/odoo/action-kam_sales_process.kam_funnel_dashboard_action",
