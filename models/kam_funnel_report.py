@@ -214,6 +214,7 @@ SELECT %(table)s.stage_id,
         the milestones holding the most deals back, and this month's
         overrides and waivers by manager.
         """
+        self.check_access("read")
         Team = self.env["crm.team"]
         teams = Team.search([], limit=500)
         team = Team.browse(team_id).exists() if isinstance(team_id, int) else Team

@@ -91,7 +91,8 @@ class KamStageHistory(models.Model):
     _rec_name = "stage_id"
 
     lead_id = fields.Many2one("crm.lead", string="Deal", required=True, readonly=True, index=True, ondelete="cascade")
-    stage_id = fields.Many2one("crm.stage", readonly=True, index=True, ondelete="cascade")
+    # A stage deleted later (e.g. emptied by a re-mapping) leaves its stays, without their stage.
+    stage_id = fields.Many2one("crm.stage", readonly=True, index=True, ondelete="set null")
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True, index=True, ondelete="set null")
     company_id = fields.Many2one("res.company", readonly=True, index=True, ondelete="cascade")
     user_id = fields.Many2one(

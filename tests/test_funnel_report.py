@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
 from .common import KamGateCase, TourMixin
@@ -200,6 +201,9 @@ class TestFunnelDashboard(FunnelFixture):
         self.assertEqual(data["stuck"]["count"], 1)
         self.assertEqual(data["stuck"]["deals"][0]["id"], self.d1.id)
         self.assertEqual(data["overrides"]["count"], 0)
+        # an employee without sales rights gets nothing
+        with self.assertRaises(AccessError):
+            self.env["kam.funnel.report"].with_user(self.user_employee).get_kam_dashboard(self.team.id)
         # an unknown or inaccessible team falls back to one the user can see
         data = self.env["kam.funnel.report"].with_user(self.user_salesman).get_kam_dashboard(999999)
         self.assertIn(data["team_id"], [team["id"] for team in data["teams"]])

@@ -112,6 +112,11 @@ class TestApplyProcess(KamGateCase):
         self.assertEqual(len(pipeline), 6, "the emptied old stages are gone")
         self.assertTrue(all(deal.stage_id in pipeline for deal in deals))
         self.assertEqual(open_deal.stage_id.kam_template_stage_id, tender, "moved forward without a refusal")
+        # its stage history says so, and keeps the stays of the stages dropped
+        self.assertEqual(
+            open_deal.kam_stage_history_ids.sorted("id").mapped("exit_kind"), ["forward", "remapped", False]
+        )
+        self.assertEqual(open_deal.kam_stage_history_ids.sorted("id")[-1].stage_id, open_deal.stage_id)
         self.assertFalse(lost.active)
         self.assertTrue(won.stage_id.is_won)
 
