@@ -3,6 +3,7 @@ from . import (
     test_crm_lead_grade,
     test_decision_chain,
     test_funnel_history,
+    test_funnel_plan,
     test_funnel_report,
     test_gate_attacks_rpc,
     test_gate_enforcement,
