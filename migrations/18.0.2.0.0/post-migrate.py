@@ -3,8 +3,10 @@
 Every value of the company-dependent columns of 18.0.1.x moves to the account
 of its (customer, company) pair; each account's tier becomes the first row of
 its tier history (dated when it was scored); then the old columns are dropped.
+Existing deals get their stage history from Odoo's stage tracking.
 """
 
+from odoo import SUPERUSER_ID, api
 from odoo.tools import SQL
 
 #: old partner column -> (account column, SQL type of the value)
@@ -77,3 +79,10 @@ def migrate(cr, version):
             WHERE field_id IN (SELECT id FROM ir_model_fields WHERE model = 'res.partner' AND name = ANY(%s))""",
         [list(MOVES)],
     )
+    # Existing deals get their stage history, rebuilt from Odoo's stage tracking; meetings done count as
+    # visits in the funnel plans.
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    env["kam.stage.history"]._kam_backfill()
+    meeting = env.ref("mail.mail_activity_data_meeting", raise_if_not_found=False)
+    if meeting:
+        meeting.kam_is_visit = True
