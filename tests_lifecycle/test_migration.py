@@ -1,7 +1,7 @@
 """A database of the previous release, with demo data and activity, upgrades to this one without losing a value.
 
 The previous release is the newest commit of the repository whose manifest has
-another version than the working tree's; it is exported with ``git archive``
+a lower version than the working tree's; it is exported with ``git archive``
 into a folder of its own, installed with demo data, used a little, then
 upgraded with this tree's code.
 """
@@ -27,8 +27,16 @@ def _version(source):
     return ast.literal_eval(source)["version"]
 
 
+def _release(version):
+    return tuple(int(part) for part in version.split("."))
+
+
 def previous_release():
-    """(commit, version) of the newest commit whose manifest version differs from the working tree's."""
+    """(commit, version) of the newest commit whose manifest has a lower version than the working tree's.
+
+    Lower, not just another: a version bumped and taken back before a release
+    (work in progress) is not a release anyone upgrades from.
+    """
     current = _version((REPO / "__manifest__.py").read_text())
     try:
         commits = subprocess.run(
@@ -43,9 +51,9 @@ def previous_release():
         source = subprocess.run(
             ["git", "-C", str(REPO), "show", f"{commit}:__manifest__.py"], check=True, capture_output=True, text=True
         ).stdout
-        if _version(source) != current:
+        if _release(_version(source)) < _release(current):
             return commit, _version(source)
-    pytest.fail(f"no commit with another version than {current}: is the clone shallow?", pytrace=False)
+    pytest.fail(f"no commit with a lower version than {current}: is the clone shallow?", pytrace=False)
 
 
 @pytest.fixture(scope="module")
