@@ -8,6 +8,7 @@ Medians and percentiles, which no pivot aggregates, come from
 ``_kam_stage_figures`` (one query per pipeline).
 """
 
+from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models, tools
 
 from ..kam_sales_process.funnel import StageFigures, balance, bottleneck
@@ -233,7 +234,7 @@ SELECT %(table)s.stage_id,
         if not team:
             return result
         today = fields.Date.context_today(self)
-        stages, bottleneck_id = self._kam_stage_figures(team.id, date_from=today.replace(year=today.year - 1))
+        stages, bottleneck_id = self._kam_stage_figures(team.id, date_from=today - relativedelta(years=1))
         result["stages"] = stages
         if bottleneck_id:
             result["bottleneck"] = next(stage for stage in stages if stage["stage_id"] == bottleneck_id)

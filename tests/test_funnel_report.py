@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from freezegun import freeze_time
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
@@ -201,6 +202,9 @@ class TestFunnelDashboard(FunnelFixture):
         self.assertEqual(data["stuck"]["count"], 1)
         self.assertEqual(data["stuck"]["deals"][0]["id"], self.d1.id)
         self.assertEqual(data["overrides"]["count"], 0)
+        # a leap day looks back to the 28th of February
+        with freeze_time("2028-02-29"):
+            self.assertTrue(self.env["kam.funnel.report"].get_kam_dashboard(self.team.id)["stages"])
         # an employee without sales rights gets nothing
         with self.assertRaises(AccessError):
             self.env["kam.funnel.report"].with_user(self.user_employee).get_kam_dashboard(self.team.id)
