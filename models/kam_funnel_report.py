@@ -16,6 +16,21 @@ from ..kam_sales_process.vocabulary import EXIT_KIND_LABELS
 from .crm_lead_grade import GRADES
 
 
+def aggregate(model, domain, template, **params):
+    """Rows of ``template`` (SQL with ``%(table)s``, ``%(from)s`` and ``%(where)s``) over the records of
+    ``model`` that ``domain`` selects, as the user's record rules let them see them (one query)."""
+    query = model._search(domain)
+    model.env.cr.execute(
+        tools.SQL(
+            template,
+            table=tools.SQL.identifier(query.table),
+            **{"from": query.from_clause, "where": query.where_clause or tools.SQL("TRUE")},
+            **params,
+        )
+    )
+    return model.env.cr.fetchall()
+
+
 class KamFunnelReport(models.Model):
     _name = "kam.funnel.report"
     _description = "Funnel Analysis"
@@ -130,9 +145,9 @@ SELECT h.id, h.lead_id, h.stage_id, s.sequence AS stage_sequence, h.team_id, h.c
             domain += [("date_in", ">=", date_from), ("open_now", "=", 1)]
         if date_to:
             domain.append(("date_in", "<", date_to))
-        query = self._search(domain)
-        table = query.table
-        sql = tools.SQL(
+        rows = aggregate(
+            self,
+            domain,
             """
 SELECT %(table)s.stage_id,
        SUM(%(table)s.entered), SUM(%(table)s.moved_forward), SUM(%(table)s.lost), SUM(%(table)s.forced),
@@ -146,11 +161,8 @@ SELECT %(table)s.stage_id,
  WHERE %(where)s
  GROUP BY %(table)s.stage_id
             """,
-            table=tools.SQL.identifier(table),
-            **{"from": query.from_clause, "where": query.where_clause or tools.SQL("TRUE")},
         )
-        self.env.cr.execute(sql)
-        by_stage = {row[0]: row for row in self.env.cr.fetchall()}
+        by_stage = {row[0]: row for row in rows}
         stages, figures = [], []
         for stage_id in pipeline:
             row = by_stage.get(stage_id) or (stage_id, 0, 0, 0, 0, None, None, None, None, None, 0, 0, 0, 0, 0)

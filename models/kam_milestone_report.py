@@ -5,8 +5,9 @@ built): per milestone, how many open deals wait on it and for how long, how
 often it was met, waived or grandfathered, and by whom it was waived.
 """
 
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 
+from .kam_funnel_report import aggregate
 from .kam_lead_milestone import STATES
 
 
@@ -74,11 +75,10 @@ SELECT r.id, r.milestone_id, m.stage_id, r.lead_id, l.team_id, l.company_id, l.u
     @api.model
     def _kam_blocking(self, team_id, limit=5):
         """The milestones the most open deals of ``team_id`` wait on: count, median and longest wait (days)."""
-        query = self._search([("team_id", "=", team_id), ("waiting", "=", 1)])
-        table = tools.SQL.identifier(query.table)
-        self.env.cr.execute(
-            tools.SQL(
-                """
+        rows = aggregate(
+            self,
+            [("team_id", "=", team_id), ("waiting", "=", 1)],
+            """
 SELECT %(table)s.milestone_id, COUNT(*),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY %(table)s.waiting_days), MAX(%(table)s.waiting_days)
   FROM %(from)s
@@ -87,10 +87,7 @@ SELECT %(table)s.milestone_id, COUNT(*),
  ORDER BY COUNT(*) DESC, 3 DESC
  LIMIT %(limit)s
                 """,
-                table=table,
-                limit=limit,
-                **{"from": query.from_clause, "where": query.where_clause or tools.SQL("TRUE")},
-            )
+            limit=limit,
         )
         Milestone = self.env["kam.milestone"]
         return [
@@ -101,5 +98,5 @@ SELECT %(table)s.milestone_id, COUNT(*),
                 "median_days": round(median or 0.0, 1),
                 "max_days": round(longest or 0.0, 1),
             }
-            for milestone_id, count, median, longest in self.env.cr.fetchall()
+            for milestone_id, count, median, longest in rows
         ]

@@ -139,6 +139,12 @@ class KamStageHistory(models.Model):
         return super().write(vals)
 
     @api.model
+    def _kam_rank_params(self):
+        """The ``ranks`` table of the statements: each stage's position in crm's stage order."""
+        order = self.env["crm.stage"]._kam_get_stage_order()
+        return {"rank_stages": [stage_id for stage_id, _seq, _team in order], "ranks": list(range(len(order)))}
+
+    @api.model
     def _kam_log(self, leads):
         """Close the stays these deals ended and open the ones they started (one statement).
 
@@ -147,7 +153,6 @@ class KamStageHistory(models.Model):
         """
         if not leads:
             return
-        order = self.env["crm.stage"]._kam_get_stage_order()
         values = {
             "ids": [],
             "stages": [],
@@ -170,8 +175,7 @@ class KamStageHistory(models.Model):
             LOG_SQL,
             {
                 **values,
-                "rank_stages": [stage_id for stage_id, _seq, _team in order],
-                "ranks": list(range(len(order))),
+                **self._kam_rank_params(),
                 "kind": stage_exit(self.env),
                 "now": self.env.cr.now(),
                 "uid": self.env.uid,
@@ -196,7 +200,6 @@ class KamStageHistory(models.Model):
         self.flush_model()
         self.env["crm.lead"].flush_model()
         field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
-        order = self.env["crm.stage"]._kam_get_stage_order()
         self.env.cr.execute(
             """
 WITH ranks AS (
@@ -261,8 +264,7 @@ SELECT o.lead_id, o.stage_id, l.team_id, l.company_id, l.user_id, o.date_in, end
             """,
             {
                 "field": field.id,
-                "rank_stages": [stage_id for stage_id, _seq, _team in order],
-                "ranks": list(range(len(order))),
+                **self._kam_rank_params(),
                 "uid": self.env.uid,
                 "now": self.env.cr.now(),
             },

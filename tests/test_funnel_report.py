@@ -69,6 +69,31 @@ class FunnelFixture(FunnelCase):
                 date_in = date_out or date_in
         History.create(rows)
 
+    def _jam_the_second_stage(self):
+        """Ten finished deals: F1 passed 9 of 10 on in 2 days, F2 passed 1 of 10 on in 2 days; and, today,
+        eight more deals sitting in F2 (returned)."""
+        History = self.env["kam.stage.history"]
+        start = fields.Datetime.now() - timedelta(days=200)
+        done = self.env["crm.lead"].create(
+            [{"name": f"old {i}", "type": "opportunity", "team_id": self.team.id} for i in range(10)]
+        )
+        History.search([("lead_id", "in", done.ids)]).unlink()
+        rows = []
+        for i, deal in enumerate(done):
+            for stage, kind in ((self.s1, "forward" if i else "lost"), (self.s2, "lost" if i else "forward")):
+                rows.append(
+                    {"lead_id": deal.id, "stage_id": stage.id, "team_id": self.team.id, "date_in": start,
+                     "date_out": start + timedelta(days=2), "days": 2, "exit_kind": kind}
+                )  # fmt: skip
+        History.create(rows)
+        (done - done[:1]).action_archive()
+        return self.env["crm.lead"].create(
+            [
+                {"name": f"Piled deal {i}", "type": "opportunity", "team_id": self.team.id, "stage_id": self.s2.id}
+                for i in range(8)
+            ]
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestFunnelReport(FunnelFixture):
@@ -128,32 +153,7 @@ class TestFunnelReport(FunnelFixture):
         )  # every stay of the fixture began two months ago
 
     def test_a_bottleneck_is_named_where_deals_pile_up(self):
-        History = self.env["kam.stage.history"]
-        start = fields.Datetime.now() - timedelta(days=200)
-        done = self.env["crm.lead"].create(
-            [{"name": f"old {i}", "type": "opportunity", "team_id": self.team.id} for i in range(10)]
-        )
-        History.search([("lead_id", "in", done.ids)]).unlink()
-        # history: F1 passes 9 of 10 on in 2 days, F2 passes 1 of 10 on in 2 days
-        rows = []
-        for i, deal in enumerate(done):
-            rows.append(
-                {"lead_id": deal.id, "stage_id": self.s1.id, "team_id": self.team.id, "date_in": start,
-                 "date_out": start + timedelta(days=2), "days": 2, "exit_kind": "forward" if i else "lost"}
-            )  # fmt: skip
-            rows.append(
-                {"lead_id": deal.id, "stage_id": self.s2.id, "team_id": self.team.id, "date_in": start,
-                 "date_out": start + timedelta(days=2), "days": 2, "exit_kind": "lost" if i else "forward"}
-            )  # fmt: skip
-        History.create(rows)
-        (done - done[:1]).action_archive()
-        # today: 8 more deals sit in F2
-        piled = self.env["crm.lead"].create(
-            [
-                {"name": f"piled {i}", "type": "opportunity", "team_id": self.team.id, "stage_id": self.s2.id}
-                for i in range(8)
-            ]
-        )
+        piled = self._jam_the_second_stage()
         self.assertEqual(len(piled.kam_stage_history_ids), 8)
         stages, bottleneck = self._by_stage()
         self.assertEqual(bottleneck, self.s2.id)
@@ -216,27 +216,7 @@ class TestFunnelDashboard(FunnelFixture):
 @tagged("post_install", "-at_install")
 class TestFunnelDashboardTour(TourMixin, FunnelFixture, HttpCase):
     def test_a_director_opens_the_dashboard_and_drills_into_the_stuck_deals_of_the_bottleneck(self):
-        History = self.env["kam.stage.history"]
-        start = fields.Datetime.now() - timedelta(days=200)
-        done = self.env["crm.lead"].create(
-            [{"name": f"old {i}", "type": "opportunity", "team_id": self.team.id} for i in range(10)]
-        )
-        History.search([("lead_id", "in", done.ids)]).unlink()
-        rows = []
-        for i, deal in enumerate(done):
-            for stage, kind in ((self.s1, "forward" if i else "lost"), (self.s2, "lost" if i else "forward")):
-                rows.append(
-                    {"lead_id": deal.id, "stage_id": stage.id, "team_id": self.team.id, "date_in": start,
-                     "date_out": start + timedelta(days=2), "days": 2, "exit_kind": kind}
-                )  # fmt: skip
-        History.create(rows)
-        (done - done[:1]).action_archive()
-        piled = self.env["crm.lead"].create(
-            [
-                {"name": f"Piled deal {i}", "type": "opportunity", "team_id": self.team.id, "stage_id": self.s2.id}
-                for i in range(8)
-            ]
-        )
+        piled = self._jam_the_second_stage()
         self.s2.kam_max_days = 10
         self.env.flush_all()
         self.env.cr.execute(
