@@ -45,6 +45,7 @@
         "views/kam_funnel_report_views.xml",
         "views/kam_milestone_report_views.xml",
         "views/kam_funnel_plan_views.xml",
+        "views/kam_deal_review_views.xml",
         "wizards/kam_stage_override_views.xml",
         "wizards/kam_phase_change_views.xml",
         "wizards/kam_history_import_views.xml",

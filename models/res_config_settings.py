@@ -43,6 +43,13 @@ class ResConfigSettings(models.TransientModel):
     kam_grade_c_days = _grade_field(
         "c_days", "Grade C: Closing Within (days)", "…and the expected closing within this many days."
     )
+    kam_review_weeks = fields.Integer(
+        string="Flag Deals Not Reviewed for (weeks)",
+        config_parameter="kam_sales_process.review_weeks",
+        default=4,
+        help="An open deal that no closed deal review took for this many weeks is flagged 'Not Reviewed Lately' "
+        "(0: never flagged).",
+    )
     kam_key_account_tier_id = fields.Many2one(
         related="company_id.kam_key_account_tier_id", readonly=False, string="Minimum Key-Account Tier"
     )

@@ -1,6 +1,7 @@
 from . import (
     test_buying_centre,
     test_crm_lead_grade,
+    test_deal_review,
     test_decision_chain,
     test_funnel_history,
     test_funnel_plan,

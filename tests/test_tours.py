@@ -4,7 +4,7 @@ import pathlib
 import unittest
 from unittest.mock import patch
 
-from odoo.tests import HttpCase, get_db_name, tagged
+from odoo.tests import HttpCase, get_db_name, new_test_user, tagged
 from odoo.tests import common as odoo_test_common
 from odoo.tools import config
 
@@ -67,3 +67,25 @@ class TestDomainMilestoneTour(TourMixin, KamGateCase, HttpCase):
         self.start_tour("/odoo/crm", "kam_domain_milestone_badge_tour", login="admin")
         self.assertEqual((big.kam_gate_done, big.kam_gate_total), (1, 2))
         self.assertEqual((small.kam_gate_done, small.kam_gate_total), (0, 2))
+
+
+@tagged("post_install", "-at_install")
+class TestDealReviewTour(TourMixin, KamGateCase, HttpCase):
+    def test_a_sales_lead_goes_through_a_review(self):
+        zhang = new_test_user(self.env, login="kam_tour_zhang", groups="sales_team.group_sale_salesman", name="小张")
+        self.team.member_ids |= zhang
+        mill = self._new_deal(name="Rolling mill", user_id=zhang.id, expected_revenue=900000)
+        racks = self._new_deal(name="Warehouse racks", user_id=zhang.id, expected_revenue=50000)
+        self.start_tour(
+            "/odoo/action-kam_sales_process.kam_deal_review_action",
+            "kam_deal_review_tour",
+            login=self.user_sales_manager.login,
+        )
+        review = self.env["kam.deal.review"].search([("team_id", "=", self.team.id)])
+        self.assertEqual(review.state, "done")
+        lines = {line.lead_id: line for line in review.line_ids}
+        self.assertEqual((lines[mill].verdict, lines[mill].score), ("push", 75))
+        self.assertEqual(lines[racks].verdict, "hold")
+        self.assertEqual(mill.activity_ids.user_id, zhang)
+        self.assertIn("Meet the CFO", str(mill.activity_ids.note))
+        self.assertIn("Cut the downtime", mill.message_ids[0].body)
