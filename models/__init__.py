@@ -20,6 +20,7 @@ from . import (
     kam_demo,
     kam_done_activity,
     kam_funnel_plan,
+    kam_funnel_plan_week,
     kam_funnel_report,
     kam_lead_milestone,
     kam_milestone,

@@ -5,12 +5,19 @@ The arithmetic is ``kam_sales_process.planning``; the actuals are read with
 one grouped query per measure for the plan's salesperson or team.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..kam_sales_process.planning import PlanLine, needs, per_week, split, total, weekly_gap, weeks_between
+
+
+def _week_start(value):
+    """The first day of a grouped week (read_group gives datetimes for datetime fields)."""
+    if not value:
+        return None
+    return value.date() if isinstance(value, datetime) else value
 
 
 class KamFunnelPlan(models.Model):
@@ -118,42 +125,89 @@ class KamFunnelPlan(models.Model):
         self.ensure_one()
         return self.user_id or self.team_id.member_ids
 
-    def _kam_actuals(self):
-        """``{plan id: (opportunities, visits, won, revenue)}``: one grouped query per measure."""
-        result = {plan.id: [0, 0, 0, 0.0] for plan in self}
-        Lead = self.env["crm.lead"].with_context(active_test=False)
-        Event = self.env["calendar.event"]
-        Message = self.env["mail.message"]
-        visit_types = self.env["mail.activity.type"].search([("kam_is_visit", "=", True)])
-        for plan in self:
-            users = plan._kam_users()
-            if not users:
-                continue
-            start = fields.Datetime.to_datetime(plan.date_from)
-            end = fields.Datetime.to_datetime(plan.date_to) + timedelta(days=1)
-            scope = [("company_id", "in", [plan.company_id.id, False])]
-            created = Lead.search_count(
+    def _kam_get_measures(self, start, end):
+        """Hook: what the plan counts as done between ``start`` and ``end``, one grouped query each:
+        ``{measure: (model, domain, date field, aggregates)}``; the aggregates are a count and, for won deals,
+        the revenue. Visits are meetings on deals plus done activities of a visit type."""
+        self.ensure_one()
+        users = self._kam_users()
+        scope = [("company_id", "in", [self.company_id.id, False])]
+        measures = {
+            "opportunities": (
+                "crm.lead",
                 [("type", "=", "opportunity"), ("user_id", "in", users.ids), ("create_date", ">=", start),
-                 ("create_date", "<", end), *scope]
-            )  # fmt: skip
-            [(won, revenue)] = Lead._read_group(
+                 ("create_date", "<", end), *scope],
+                "create_date",
+                ["__count"],
+            ),
+            "won": (
+                "crm.lead",
                 [("stage_id.is_won", "=", True), ("active", "=", True), ("user_id", "in", users.ids),
                  ("date_closed", ">=", start), ("date_closed", "<", end), *scope],
-                [],
+                "date_closed",
                 ["__count", "expected_revenue:sum"],
-            )  # fmt: skip
-            meetings = Event.search_count(
+            ),
+            "meetings": (
+                "calendar.event",
                 [("opportunity_id", "!=", False), ("user_id", "in", users.ids), ("start", ">=", start),
-                 ("start", "<", end)]
+                 ("start", "<", end)],
+                "start",
+                ["__count"],
+            ),
+        }  # fmt: skip
+        visit_types = self.env["mail.activity.type"].search([("kam_is_visit", "=", True)])
+        if visit_types:
+            measures["visit_activities"] = (
+                "mail.message",
+                [("model", "=", "crm.lead"), ("mail_activity_type_id", "in", visit_types.ids),
+                 ("author_id", "in", users.partner_id.ids), ("date", ">=", start), ("date", "<", end),
+                 ("message_type", "=", "notification")],
+                "date",
+                ["__count"],
             )  # fmt: skip
-            activities = 0
-            if visit_types:
-                activities = Message.sudo().search_count(
-                    [("model", "=", "crm.lead"), ("mail_activity_type_id", "in", visit_types.ids),
-                     ("author_id", "in", users.partner_id.ids), ("date", ">=", start), ("date", "<", end),
-                     ("message_type", "=", "notification")]
-                )  # fmt: skip
-            result[plan.id] = [created, meetings + activities, won, revenue or 0.0]
+        return measures
+
+    def _kam_period(self):
+        self.ensure_one()
+        return (
+            fields.Datetime.to_datetime(self.date_from),
+            fields.Datetime.to_datetime(self.date_to) + timedelta(days=1),
+        )
+
+    def _kam_read_measures(self, by_week=False):
+        """``{measure: {week start or None: (count, revenue)}}`` of this plan: one grouped query per measure,
+        not per salesperson."""
+        self.ensure_one()
+        result = {}
+        if not self._kam_users():
+            return result
+        for measure, (model, domain, date_field, aggregates) in self._kam_get_measures(*self._kam_period()).items():
+            Model = self.env[model].with_context(active_test=False)
+            if model == "mail.message":
+                Model = Model.sudo()
+            groupby = [f"{date_field}:week"] if by_week else []
+            rows = Model._read_group(domain, groupby, aggregates)
+            result[measure] = {
+                (_week_start(row[0]) if by_week else None): (
+                    row[-len(aggregates)],
+                    row[-1] if len(aggregates) > 1 else 0.0,
+                )
+                for row in rows
+            }
+        return result
+
+    def _kam_actuals(self):
+        """``{plan id: (opportunities, visits, won, revenue)}``."""
+        result = {}
+        for plan in self:
+            totals = {measure: values.get(None, (0, 0.0)) for measure, values in plan._kam_read_measures().items()}
+            count = {measure: total[0] or 0 for measure, total in totals.items()}
+            result[plan.id] = [
+                count.get("opportunities", 0),
+                count.get("meetings", 0) + count.get("visit_activities", 0),
+                count.get("won", 0),
+                totals.get("won", (0, 0.0))[1] or 0.0,
+            ]
         return result
 
     @api.depends("user_id", "team_id", "date_from", "date_to", "target_amount")
@@ -171,6 +225,71 @@ class KamFunnelPlan(models.Model):
             weeks_left = weeks_between(days_left) if days_left > 0 else 0.0
             plan.visits_per_week_to_go = weekly_gap(plan.visits_needed, visits, weeks_left)
             plan.opportunities_per_week_to_go = weekly_gap(plan.opportunities_needed, created, weeks_left)
+
+    # ------------------------------------------------------------------
+    # Week by week: the plan's cumulative target beside what was done
+    # ------------------------------------------------------------------
+
+    def _kam_build_weeks(self):
+        """Rebuild the weekly rows of these plans (cumulative target and actual), a fixed number of queries
+        per plan."""
+        Week = self.env["kam.funnel.plan.week"].sudo()
+        Week.search([("plan_id", "in", self.ids)]).unlink()
+        today = fields.Date.context_today(self)
+        # weeks begin on the day the user's language begins them, as read_group groups them
+        week_start = int(self.env["res.lang"]._get_data(code=self.env.lang or "en_US").week_start or 1)
+        values = []
+        for plan in self:
+            first = plan.date_from - timedelta(days=(plan.date_from.isoweekday() - week_start) % 7)
+            weeks = []
+            while first <= plan.date_to:
+                weeks.append(first)
+                first += timedelta(days=7)
+            measured = plan._kam_read_measures(by_week=True)
+
+            def weekly(measure, index=0, _measured=measured):
+                return {week: value[index] or 0 for week, value in _measured.get(measure, {}).items()}
+
+            actual = {
+                "revenue": weekly("won", 1),
+                "deals": weekly("won"),
+                "opportunities": weekly("opportunities"),
+                "visits": {
+                    week: weekly("meetings").get(week, 0) + weekly("visit_activities").get(week, 0)
+                    for week in set(weekly("meetings")) | set(weekly("visit_activities"))
+                },
+            }
+            targets = {
+                "revenue": plan.target_amount or plan.planned_amount,
+                "deals": plan.deals_needed,
+                "opportunities": plan.opportunities_needed,
+                "visits": plan.visits_needed,
+            }
+            running = dict.fromkeys(actual, 0.0)
+            for index, week in enumerate(weeks, start=1):
+                share = index / len(weeks)
+                values.append(
+                    {"plan_id": plan.id, "week": week, "series": "target",
+                     **{name: round(total * share, 2) for name, total in targets.items()}}
+                )  # fmt: skip
+                for name in running:
+                    running[name] += actual[name].get(week, 0)
+                if week <= today:
+                    values.append({"plan_id": plan.id, "week": week, "series": "actual", **running})
+        return Week.create(values)
+
+    def action_kam_open_progress(self):
+        """The plan week by week: its cumulative target and what was done, in a graph."""
+        self.ensure_one()
+        self._kam_build_weeks()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Progress of %(plan)s", plan=self.display_name),
+            "res_model": "kam.funnel.plan.week",
+            "view_mode": "graph,pivot,list",
+            "domain": [("plan_id", "=", self.id)],
+            "context": {"graph_groupbys": ["week:week", "series"], "pivot_row_groupby": ["week:week"]},
+        }
 
     # ------------------------------------------------------------------
     # Defaults from history, team split

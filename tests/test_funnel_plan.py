@@ -149,3 +149,36 @@ class TestFunnelPlan(KamCase):
         mine.line_ids[:1].with_user(self.user_salesman).write({"win_rate": 40})
         with self.assertRaises(AccessError):
             theirs.line_ids[:1].with_user(self.user_salesman).write({"win_rate": 40})
+
+    def test_progress_week_by_week_beside_the_cumulative_target(self):
+        today = fields.Date.today()
+        sunday = today - timedelta(days=today.isoweekday() % 7)  # en_US weeks start on Sunday, as read_group's
+        plan = self._plan(date_from=sunday - timedelta(weeks=3), date_to=sunday + timedelta(weeks=4, days=6))
+        Lead = self.env["crm.lead"]
+        mine = {"type": "opportunity", "user_id": self.user_salesman.id}
+        won = Lead.create({**mine, "name": "Won two weeks ago", "expected_revenue": 40_000})
+        won.stage_id = self.won_stage
+        won.date_closed = fields.Datetime.to_datetime(sunday - timedelta(weeks=2)) + timedelta(hours=10)
+        Lead.create({**mine, "name": "New this week"})
+        start = fields.Datetime.to_datetime(sunday - timedelta(weeks=3)) + timedelta(hours=9)
+        self.env["calendar.event"].create(
+            {"name": "Plant visit", "start": start, "stop": start + timedelta(hours=1),
+             "user_id": self.user_salesman.id, "opportunity_id": won.id}
+        )  # fmt: skip
+        action = plan.with_user(self.user_salesman).action_kam_open_progress()
+        self.assertEqual(action["res_model"], "kam.funnel.plan.week")
+        weeks = self.env["kam.funnel.plan.week"].with_user(self.user_salesman).search(action["domain"])
+        target = weeks.filtered(lambda week: week.series == "target")
+        actual = weeks.filtered(lambda week: week.series == "actual")
+        self.assertEqual(len(target), 8)
+        self.assertEqual(target[-1].revenue, 300_000)
+        self.assertEqual(target[-1].visits, 252)
+        self.assertEqual(target[0].revenue, 37_500)  # one eighth
+        self.assertEqual(len(actual), 4, "actuals stop at the current week")
+        self.assertEqual(actual.mapped("revenue"), [0, 40_000, 40_000, 40_000])
+        self.assertEqual(actual.mapped("visits"), [1, 1, 1, 1])
+        self.assertEqual(actual.mapped("opportunities"), [0, 0, 0, 2])
+        self.assertEqual(actual[-1].week, sunday)
+        # opened again, the rows are rebuilt, not doubled
+        plan.action_kam_open_progress()
+        self.assertEqual(self.env["kam.funnel.plan.week"].search_count(action["domain"]), 12)
