@@ -230,7 +230,7 @@ class KamDealReview(models.Model):
                 "%(rank)s. %(presenter)s — %(score)s (%(count)s scores)",
                 rank=rank.rank,
                 presenter=rank.presenter.name,
-                score=f"{rank.score:g}",
+                score=format(rank.score, "g"),
                 count=rank.scores,
             )
             for rank in ranks

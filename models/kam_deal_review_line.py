@@ -31,6 +31,10 @@ SNAPSHOT_FIELDS = (
 )
 
 
+def _amount(value):
+    return format(value or 0.0, ",.0f")
+
+
 class KamDealReviewLine(models.Model):
     _name = "kam.deal.review.line"
     _description = "Deal in a Review"
@@ -216,13 +220,8 @@ class KamDealReviewLine(models.Model):
                 self.env._("stage %(old)s → %(new)s", old=before.stage_id.name or "-", new=lead.stage_id.name or "-")
             )
         if before.expected_revenue != lead.expected_revenue:
-            changes.append(
-                self.env._(
-                    "revenue %(old)s → %(new)s",
-                    old=f"{before.expected_revenue:,.0f}",
-                    new=f"{lead.expected_revenue:,.0f}",
-                )
-            )
+            old_revenue, new_revenue = (_amount(before.expected_revenue), _amount(lead.expected_revenue))
+            changes.append(self.env._("revenue %(old)s → %(new)s", old=old_revenue, new=new_revenue))
         if before.date_deadline != lead.date_deadline:
             changes.append(
                 self.env._("closing %(old)s → %(new)s", old=before.date_deadline or "-", new=lead.date_deadline or "-")
