@@ -57,8 +57,8 @@ class KamDealReviewLine(models.Model):
     currency_id = fields.Many2one(related="review_id.company_id.currency_id")
     # Snapshot -----------------------------------------------------------
     lead_name = fields.Char(string="Deal Name", readonly=True)
-    presenter_id = fields.Many2one("res.users", string="Presenter", readonly=True, index=True)
-    stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)
+    presenter_id = fields.Many2one("res.users", readonly=True, index=True)
+    stage_id = fields.Many2one("crm.stage", readonly=True)
     gate_done = fields.Integer(string="Milestones Met", readonly=True)
     gate_total = fields.Integer(string="Milestones in Gate", readonly=True)
     unmet_milestones = fields.Char(readonly=True, help="What blocked the deal's stage at the review.")

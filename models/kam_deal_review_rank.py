@@ -17,7 +17,7 @@ class KamDealReviewRank(models.Model):
     }
 
     review_id = fields.Many2one("kam.deal.review", readonly=True)
-    presenter_id = fields.Many2one("res.users", string="Presenter", readonly=True)
+    presenter_id = fields.Many2one("res.users", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     rank = fields.Integer(readonly=True, help="1 is the best; equal scores share a rank.")
     score = fields.Float(string="Average Score", readonly=True, digits=(16, 2), help="Average of every total given.")

@@ -64,7 +64,8 @@ class KamFunnelPlan(models.Model):
     actual_visits = fields.Integer(
         compute="_compute_actuals",
         string="Visits Made",
-        help="Meetings on deals and done activities of a visit type (Configuration > Activity Types) in the period.",
+        help="Meetings on deals or with the people of a key account, and done activities of a visit type "
+        "(Configuration > Activity Types) in the period.",
     )
     actual_won = fields.Integer(compute="_compute_actuals", string="Deals Won", help="Deals won in the period.")
     actual_revenue = fields.Monetary(
@@ -128,7 +129,8 @@ class KamFunnelPlan(models.Model):
     def _kam_get_measures(self, start, end):
         """Hook: what the plan counts as done between ``start`` and ``end``, one grouped query each:
         ``{measure: (model, domain, date field, aggregates)}``; the aggregates are a count and, for won deals,
-        the revenue. Visits are meetings on deals plus done activities of a visit type."""
+        the revenue. Visits are meetings on deals or with the people of a key account, plus done activities of
+        a visit type."""
         self.ensure_one()
         users = self._kam_users()
         scope = [("company_id", "in", [self.company_id.id, False])]
@@ -149,8 +151,9 @@ class KamFunnelPlan(models.Model):
             ),
             "meetings": (
                 "calendar.event",
-                [("opportunity_id", "!=", False), ("user_id", "in", users.ids), ("start", ">=", start),
-                 ("start", "<", end)],
+                ["|", ("opportunity_id", "!=", False),
+                 ("partner_ids.commercial_partner_id.kam_account_ids.company_id", "=", self.company_id.id),
+                 ("user_id", "in", users.ids), ("start", ">=", start), ("start", "<", end)],
                 "start",
                 ["__count"],
             ),

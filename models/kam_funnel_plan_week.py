@@ -12,7 +12,7 @@ class KamFunnelPlanWeek(models.Model):
     _order = "plan_id, week, series"
     _rec_name = "week"
 
-    plan_id = fields.Many2one("kam.funnel.plan", string="Plan", required=True, ondelete="cascade", index=True)
+    plan_id = fields.Many2one("kam.funnel.plan", required=True, ondelete="cascade", index=True)
     week = fields.Date(required=True, help="The first day of the week, as the language counts weeks.")
     series = fields.Selection(
         [("target", "Plan"), ("actual", "Actual")],

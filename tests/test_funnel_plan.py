@@ -75,6 +75,16 @@ class TestFunnelPlan(KamCase):
             {"name": "Plant visit", "start": fields.Datetime.now(), "stop": fields.Datetime.now() + timedelta(hours=1),
              "user_id": self.user_salesman.id, "opportunity_id": deals[0].id}
         )  # fmt: skip
+        # a meeting with the people of a key account counts without a deal; one with anybody else does not
+        account = self.env["res.partner"].create({"name": "Baosteel", "is_company": True})
+        self.env["kam.account"].create({"partner_id": account.id})
+        buyer = self.env["res.partner"].create({"name": "Buyer", "parent_id": account.id})
+        stranger = self.env["res.partner"].create({"name": "Stranger"})
+        self.env["calendar.event"].create(
+            [{"name": name, "start": fields.Datetime.now(), "stop": fields.Datetime.now() + timedelta(hours=1),
+              "user_id": self.user_salesman.id, "partner_ids": [(6, 0, partner.ids)]}
+             for name, partner in (("Lunch with the buyer", buyer), ("Coffee", stranger))]
+        )  # fmt: skip
         meeting_type = self.env.ref("mail.mail_activity_data_meeting")
         self.assertTrue(meeting_type.kam_is_visit)
         activity = (
@@ -94,7 +104,7 @@ class TestFunnelPlan(KamCase):
         self.assertEqual(plan.actual_opportunities, 4)
         self.assertEqual(plan.actual_won, 1)
         self.assertEqual(plan.actual_revenue, 40_000)
-        self.assertEqual(plan.actual_visits, 2)
+        self.assertEqual(plan.actual_visits, 3)
         self.assertEqual(plan.revenue_gap, 260_000)
         self.assertGreater(plan.visits_per_week_to_go, 0)
 
