@@ -7,6 +7,7 @@ from . import (
     test_funnel_plan,
     test_funnel_report,
     test_gate_attacks_rpc,
+    test_gate_concurrency,
     test_gate_enforcement,
     test_gate_integrity,
     test_gate_milestones,
