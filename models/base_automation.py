@@ -1,10 +1,51 @@
-from odoo import fields, models
+from odoo import api, fields, models, tools
 
 from .ir_actions_server import BatchCollector
 
 
 class BaseAutomation(models.Model):
     _inherit = "base.automation"
+
+    # ------------------------------------------------------------------
+    # The rules of a model, from a cache
+    # ------------------------------------------------------------------
+    # Once a model has an automation rule (ours: the stage gates on deals),
+    # base_automation looks its rules up with a search on every create, write,
+    # unlink and stored recompute of that model's records: hundreds of queries
+    # on a lead assignment. The rules change rarely; the lookup is cached and
+    # every change to a rule clears it (as base_automation reloads its hooks).
+
+    def _get_actions(self, records, triggers):
+        rules = self if "__action_done" in self.env.context else self.with_context(__action_done={})
+        return rules.browse(rules._kam_get_rule_ids(records._name, tuple(sorted(triggers))))
+
+    @api.model
+    @tools.ormcache("model_name", "triggers")
+    def _kam_get_rule_ids(self, model_name, triggers):
+        """Ids of the active rules of ``model_name`` with one of ``triggers`` (cached)."""
+        rules = (
+            self.with_context(active_test=True)
+            .sudo()
+            .search([("model_name", "=", model_name), ("trigger", "in", list(triggers))])
+        )
+        return tuple(rules.ids)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env.registry.clear_cache()  # _kam_get_rule_ids
+        return rules
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.keys() & {"model_id", "trigger", "active"}:  # not last_run, written by every cron run
+            self.env.registry.clear_cache()  # _kam_get_rule_ids
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # _kam_get_rule_ids
+        return result
 
     def _process(self, records, domain_post=None):
         """Run batch-capable server actions once for the whole batch.

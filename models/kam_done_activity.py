@@ -36,7 +36,9 @@ class KamDoneActivity(models.Model):
         "res.users", string="Done By", readonly=True, ondelete="set null", help="Who marked the activity done."
     )
     date_done = fields.Datetime(string="Done On", readonly=True, required=True, default=fields.Datetime.now)
-    company_id = fields.Many2one(related="lead_id.company_id", store=True)
+    # Not stored: a stored copy would make every change of a deal's company (a lead
+    # assignment sets it) search this table for the deal's rows.
+    company_id = fields.Many2one(related="lead_id.company_id")
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -88,12 +90,11 @@ class KamDoneActivity(models.Model):
         self.env.cr.execute(
             """
             INSERT INTO kam_done_activity (lead_id, partner_id, activity_type_id, summary, user_id, date_done,
-                                           company_id, create_uid, create_date, write_uid, write_date)
+                                           create_uid, create_date, write_uid, write_date)
             SELECT CASE WHEN m.model = 'crm.lead' THEN m.res_id END,
                    CASE WHEN m.model = 'res.partner' THEN m.res_id END,
                    m.mail_activity_type_id, t.name->>'en_US',
                    (SELECT u.id FROM res_users u WHERE u.partner_id = m.author_id ORDER BY u.id LIMIT 1), m.date,
-                   CASE WHEN m.model = 'crm.lead' THEN l.company_id END,
                    %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
               FROM mail_message m
               JOIN mail_activity_type t ON t.id = m.mail_activity_type_id

@@ -2,7 +2,7 @@
 
 from odoo.tests import tagged
 
-from .common import KamGateCase
+from .common import KamCase, KamGateCase
 
 
 @tagged("post_install", "-at_install")
@@ -123,3 +123,38 @@ class TestGatePerformance(KamGateCase):
             deals.mapped("kam_gate_open")
             deals.mapped("kam_gate_done")
             deals.mapped("kam_gate_total")
+
+
+@tagged("post_install", "-at_install")
+class TestCostNothingWhereUnused(KamCase):
+    """With no milestone anywhere, the addon's gate costs no query on the paths crm's own budgets measure
+    (create, write, assignment, conversion)."""
+
+    def test_the_gate_reads_nothing_when_no_milestone_exists(self):
+        self.env["kam.milestone"].with_context(active_test=False).search([]).unlink()
+        team = self.env["crm.team"].create({"name": "Plain team"})
+        leads = self.env["crm.lead"].create([{"name": f"Lead {i}", "team_id": team.id} for i in range(20)])
+        self.env.flush_all()
+        before = {lead.id: None for lead in leads}
+        with self.assertQueryCount(0):
+            leads._kam_check_gates(before)
+            leads._kam_sync_milestones()
+            leads._kam_refresh_milestones()
+
+    def test_automation_rules_are_looked_up_once_and_follow_their_changes(self):
+        Automation = self.env["base.automation"]
+        lead = self.env["crm.lead"].create({"name": "Cached"})
+        Automation._get_actions(lead, ["on_create_or_write", "on_write"])
+        with self.assertQueryCount(0):
+            for _ in range(10):
+                gates = Automation._get_actions(lead, ["on_create_or_write", "on_write"])
+        self.assertIn(self.env.ref("kam_sales_process.automation_stage_gate"), gates)
+        rule = Automation.create(
+            {"name": "Tag big deals", "model_id": self.env["ir.model"]._get_id("crm.lead"), "trigger": "on_write"}
+        )
+        self.assertIn(rule, Automation._get_actions(lead, ["on_write"]), "a new rule counts at once")
+        rule.active = False
+        self.assertNotIn(rule, Automation._get_actions(lead, ["on_write"]), "an archived rule no longer counts")
+        rule.active = True
+        rule.unlink()
+        self.assertNotIn(rule, Automation._get_actions(lead, ["on_write"]))
