@@ -1,0 +1,78 @@
+"""Report of bench/load: both sides' locust statistics, server errors, retries and the invariant."""
+
+import csv
+import json
+import pathlib
+import re
+import sys
+
+work = pathlib.Path(sys.argv[1])
+
+
+def stats(side):
+    rows = {}
+    with open(work / f"{side}_stats.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            rows[(row["Type"], row["Name"])] = row
+    return rows
+
+
+def number(row, key):
+    try:
+        return float(row[key])
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+
+
+def retries(side):
+    log = (work / f"{side}-server.log").read_text(encoding="utf-8", errors="replace")
+    return len(re.findall(r"tries left, try again", log)), len(re.findall(r"maximum number of tries reached", log))
+
+
+ours, floor = stats("addon"), stats("vanilla")
+ok = True
+print(f"{'action':<24}{'addon req/s':>12}{'vanilla':>9}{'p50 ms':>8}{'vanilla':>9}{'p95 ms':>8}{'vanilla':>9}")
+for (kind, name), row in sorted(ours.items(), key=lambda item: item[0][1]):
+    if kind in ("REFUSED", "") or name == "Aggregated":
+        continue
+    base = floor.get((kind, name), {})
+    print(
+        f"{name:<24}{number(row, 'Requests/s'):>12.2f}{number(base, 'Requests/s'):>9.2f}"
+        f"{number(row, '50%'):>8.0f}{number(base, '50%'):>9.0f}{number(row, '95%'):>8.0f}{number(base, '95%'):>9.0f}"
+    )
+refused = {name: int(number(row, "Request Count")) for (kind, name), row in ours.items() if kind == "REFUSED"}
+print(
+    "refused by the rules (not errors): " + (", ".join(f"{name} {count}" for name, count in refused.items()) or "none")
+)
+
+# the same actions on both sides: throughput and p95 of the shared mix
+shared = [key for key in ours if key in floor and key[0] == "POST" and key[1] != "login"]
+ours_rps = sum(number(ours[key], "Requests/s") for key in shared)
+floor_rps = sum(number(floor[key], "Requests/s") for key in shared)
+throughput = ours_rps / floor_rps if floor_rps else 0.0
+worst = max((number(ours[key], "95%") / max(number(floor[key], "95%"), 1.0), key[1]) for key in shared)
+ok &= throughput >= 0.9 and worst[0] <= 1.2
+print(f"shared actions: {ours_rps:.1f} vs {floor_rps:.1f} requests/s = {throughput:.2f}x (goal >= 0.9x); "
+      f"worst p95 ratio {worst[0]:.2f}x ({worst[1]}, goal <= 1.2x)")  # fmt: skip
+
+for side, table in (("addon", ours), ("vanilla", floor)):
+    total = table.get(("", "Aggregated"), {})
+    errors = int(number(total, "Failure Count"))
+    retried, given_up = retries(side)
+    ok &= errors == 0
+    print(f"{side}: {int(number(total, 'Request Count'))} requests, {errors} server errors (goal 0), "
+          f"{retried} serialization retries, {given_up} given up")  # fmt: skip
+failures = work / "addon_failures.csv"
+if failures.exists():
+    with open(failures, encoding="utf-8") as handle:
+        errors_seen = list(csv.DictReader(handle))
+    for row in errors_seen[:10]:
+        print(f"  error: {row.get('Name')}: {row.get('Error', '')[:160]} x{row.get('Occurrences')}")
+
+check = json.loads((work / "check.json").read_text() or "{}") if (work / "check.json").exists() else {}
+invariant = check.get("past_unmet") == 0 and not check.get("lost") and not check.get("revived")
+ok &= bool(check) and invariant
+print(f"invariant: {check.get('past_unmet', '?')} active deals past an unmet milestone (goal 0); "
+      f"{check.get('ticks', 0)} rows ticked or unticked, {len(check.get('lost', []))} ticks lost, "
+      f"{len(check.get('revived', []))} unticks lost (goal 0)")  # fmt: skip
+sys.exit(0 if ok else 1)
