@@ -7,6 +7,8 @@ import re
 import sys
 
 work = pathlib.Path(sys.argv[1])
+#: the smoke version (CI): too short for timings to mean much; errors and the invariant still count
+SMOKE = "--smoke" in sys.argv
 
 
 def stats(side):
@@ -51,7 +53,8 @@ ours_rps = sum(number(ours[key], "Requests/s") for key in shared)
 floor_rps = sum(number(floor[key], "Requests/s") for key in shared)
 throughput = ours_rps / floor_rps if floor_rps else 0.0
 worst = max((number(ours[key], "95%") / max(number(floor[key], "95%"), 1.0), key[1]) for key in shared)
-ok &= throughput >= 0.9 and worst[0] <= 1.2
+ok &= SMOKE or (throughput >= 0.9 and worst[0] <= 1.2)
+print("(smoke run: timings reported, not judged) " if SMOKE else "", end="")
 print(f"shared actions: {ours_rps:.1f} vs {floor_rps:.1f} requests/s = {throughput:.2f}x (goal >= 0.9x); "
       f"worst p95 ratio {worst[0]:.2f}x ({worst[1]}, goal <= 1.2x)")  # fmt: skip
 
