@@ -11,6 +11,9 @@ retries it (``odoo.service.model.retrying``, as for an RPC call) and the retry s
 first one's result: the deal never stands past an unmet milestone. Both orders are tested.
 """
 
+# This test's subject is two committed transactions, each on its own cursor (never the test's
+# cursor): its set-up, the two sides and the clean-up must commit.
+# pylint: disable=invalid-commit
 import time
 from contextlib import closing
 
