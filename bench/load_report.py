@@ -35,7 +35,7 @@ ours, floor = stats("addon"), stats("vanilla")
 ok = True
 print(f"{'action':<24}{'addon req/s':>12}{'vanilla':>9}{'p50 ms':>8}{'vanilla':>9}{'p95 ms':>8}{'vanilla':>9}")
 for (kind, name), row in sorted(ours.items(), key=lambda item: item[0][1]):
-    if kind in ("REFUSED", "") or name == "Aggregated":
+    if kind != "POST":
         continue
     base = floor.get((kind, name), {})
     print(
@@ -65,12 +65,13 @@ for side, table in (("addon", ours), ("vanilla", floor)):
     ok &= errors == 0
     print(f"{side}: {int(number(total, 'Request Count'))} requests, {errors} server errors (goal 0), "
           f"{retried} serialization retries, {given_up} given up")  # fmt: skip
-failures = work / "addon_failures.csv"
-if failures.exists():
-    with open(failures, encoding="utf-8") as handle:
-        errors_seen = list(csv.DictReader(handle))
-    for row in errors_seen[:10]:
-        print(f"  error: {row.get('Name')}: {row.get('Error', '')[:160]} x{row.get('Occurrences')}")
+for side in ("addon", "vanilla"):
+    failures = work / f"{side}_failures.csv"
+    if failures.exists():
+        with open(failures, encoding="utf-8") as handle:
+            errors_seen = list(csv.DictReader(handle))
+        for row in errors_seen[:10]:
+            print(f"  {side} error: {row.get('Name')}: {row.get('Error', '')[:200]} x{row.get('Occurrences')}")
 
 check = json.loads((work / "check.json").read_text() or "{}") if (work / "check.json").exists() else {}
 invariant = check.get("past_unmet") == 0 and not check.get("lost") and not check.get("revived")

@@ -16,6 +16,7 @@ import random
 import time
 
 from locust import HttpUser, between, events, task
+from locust.exception import StopUser
 
 SETUP = json.loads(os.environ["KAM_LOAD_SETUP"])
 DB = os.environ["KAM_LOAD_DB"]
@@ -40,13 +41,28 @@ class OdooUser(HttpUser):
     wait_time = between(3, 8)
 
     def _login(self, login):
+        """Log in as the web client does; a person whose login times out in the morning rush tries again."""
         self.login = login
-        response = self.client.post(
-            "/web/session/authenticate",
-            json={"jsonrpc": "2.0", "method": "call", "params": {"db": DB, "login": login, "password": login}},
-            name="login",
-        )
-        self.uid = response.json()["result"]["uid"]
+        params = {"db": DB, "login": login, "password": login}
+        for attempt in range(3):
+            with self.client.post(
+                "/web/session/authenticate",
+                json={"jsonrpc": "2.0", "method": "call", "params": params},
+                name="login",
+                catch_response=True,
+            ) as response:
+                result = response.json().get("result") if response.ok else None
+                if result and result.get("uid"):
+                    response.success()
+                    self.uid = result["uid"]
+                    break
+                if attempt < 2:
+                    response.success()  # retried below: not an error yet
+                    events.request.fire(request_type="RETRIED", name="login", response_time=0,
+                                        response_length=0, exception=None, context={})  # fmt: skip
+                else:
+                    response.failure(f"login failed: HTTP {response.status_code} {response.text[:200]}")
+                    raise StopUser()
         _logged_in.append(login)
         if len(_logged_in) == USERS:
             self.environment.stats.reset_all()
