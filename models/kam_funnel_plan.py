@@ -134,6 +134,13 @@ class KamFunnelPlan(models.Model):
         self.ensure_one()
         users = self._kam_users()
         scope = [("company_id", "in", [self.company_id.id, False])]
+        # the people of the key accounts, as a subquery (a join per meeting costs ten times more)
+        account_people = (
+            self.env["res.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            ._search([("commercial_partner_id.kam_account_ids.company_id", "=", self.company_id.id)])
+        )
         measures = {
             "opportunities": (
                 "crm.lead",
@@ -151,8 +158,7 @@ class KamFunnelPlan(models.Model):
             ),
             "meetings": (
                 "calendar.event",
-                ["|", ("opportunity_id", "!=", False),
-                 ("partner_ids.commercial_partner_id.kam_account_ids.company_id", "=", self.company_id.id),
+                ["|", ("opportunity_id", "!=", False), ("partner_ids", "in", account_people),
                  ("user_id", "in", users.ids), ("start", ">=", start), ("start", "<", end)],
                 "start",
                 ["__count"],
