@@ -109,10 +109,8 @@ class KamDealReview(models.Model):
     def write(self, vals):
         if "state" in vals and not self.env.context.get("kam_review_closing"):
             raise UserError(self.env._("A review is closed with its Close button."))
-        if self._kam_closed() and vals.keys() - {"message_follower_ids", "message_main_attachment_id"}:
-            raise UserError(
-                self.env._("A closed review is kept as it was: %(reviews)s.", reviews=self._kam_closed_names())
-            )
+        if vals.keys() - {"message_follower_ids", "message_main_attachment_id"}:
+            self._kam_check_open()
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
@@ -131,7 +129,7 @@ class KamDealReview(models.Model):
             )
 
     def _kam_last_meetings(self):
-        """``{review id: date of the team's previous review}`` (one query per team)."""
+        """``{review id: date of the team's previous review}`` (one query per review)."""
         result = {}
         for review in self:
             previous = self.search(

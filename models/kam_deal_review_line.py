@@ -119,12 +119,12 @@ class KamDealReviewLine(models.Model):
         reviews = self.env["kam.deal.review"].browse({vals.get("review_id") for vals in vals_list} - {None, False})
         if reviews._kam_closed():
             raise UserError(self.env._("A closed review takes no more deals."))
-        leads = self.env["crm.lead"].browse({vals.get("lead_id") for vals in vals_list} - {None, False})
-        if len(leads) < len([vals for vals in vals_list if vals.get("lead_id")]):
+        pairs = [(vals.get("review_id"), vals["lead_id"]) for vals in vals_list if vals.get("lead_id")]
+        if len(set(pairs)) < len(pairs):
             raise ValidationError(self.env._("A deal is reviewed once per meeting."))
         if not all(vals.get("lead_id") for vals in vals_list):
             raise ValidationError(self.env._("Choose the deal to review."))
-        snapshots = self._kam_snapshots(reviews, leads)
+        snapshots = self._kam_snapshots(pairs)
         for vals in vals_list:
             vals.update(snapshots[vals["review_id"], vals["lead_id"]])
         self._kam_assign_sequences(reviews, vals_list)
@@ -156,52 +156,56 @@ class KamDealReviewLine(models.Model):
     # Snapshot
     # ------------------------------------------------------------------
 
-    def _kam_snapshots(self, reviews, leads):
-        """``{(review id, lead id): snapshot values}`` for these deals in these reviews: a fixed number of
-        queries whatever the number of deals."""
+    def _kam_snapshots(self, pairs):
+        """``{(review id, lead id): snapshot values}`` for these ``(review id, lead id)`` pairs: a fixed number
+        of queries whatever the number of deals."""
         Lead = self.env["crm.lead"]
+        reviews = self.env["kam.deal.review"].browse({review_id for review_id, _lead_id in pairs})
+        leads = Lead.browse({lead_id for _review_id, lead_id in pairs})
         previous = self._kam_previous_lines(reviews, leads)
         last_meeting = reviews._kam_last_meetings()
         labels = {
             code: Lead._fields["kam_q_" + code]._description_string(self.env) for code, _s, _l in QUALIFICATION_ITEMS
         }
+        # records from iterating the sets keep their prefetching (browse() would read one deal at a time)
+        review_by_id, lead_by_id = {review.id: review for review in reviews}, {lead.id: lead for lead in leads}
         result = {}
-        for review in reviews:
-            for lead in leads:
-                before = previous.get((review.id, lead.id))
-                note = self._kam_change_note(lead, before)
-                since = last_meeting.get(review.id)
-                result[review.id, lead.id] = {
-                    "lead_name": lead.name,
-                    "presenter_id": lead.user_id.id,
-                    "stage_id": lead.stage_id.id,
-                    "gate_done": lead.kam_gate_done,
-                    "gate_total": lead.kam_gate_total,
-                    "unmet_milestones": ", ".join(lead.kam_unmet_milestone_ids.mapped("name")),
-                    "qualification_score": lead.kam_qualification_score,
-                    "weak_elements": ", ".join(
-                        labels[code]
-                        for code in weak_elements({code: lead["kam_q_" + code] for code, _s, _l in QUALIFICATION_ITEMS})
-                    ),
-                    "red_flag_ids": [fields.Command.set(lead.kam_red_flag_ids.ids)],
-                    "grade": lead.kam_grade,
-                    "days_in_stage": lead.kam_days_in_stage,
-                    "date_deadline": lead.date_deadline,
-                    "expected_revenue": lead.expected_revenue,
-                    "probability": lead.probability,
-                    "previous_line_id": before.id if before else False,
-                    "attention": bool(not before or note or (since and before.review_date < since)),
-                    "change_note": note,
-                }
+        for review_id, lead_id in pairs:
+            review, lead = review_by_id[review_id], lead_by_id[lead_id]
+            before = previous.get((review.id, lead.id))
+            note = self._kam_change_note(lead, before)
+            since = last_meeting.get(review.id)
+            result[review.id, lead.id] = {
+                "lead_name": lead.name,
+                "presenter_id": lead.user_id.id,
+                "stage_id": lead.stage_id.id,
+                "gate_done": lead.kam_gate_done,
+                "gate_total": lead.kam_gate_total,
+                "unmet_milestones": ", ".join(lead.kam_unmet_milestone_ids.mapped("name")),
+                "qualification_score": lead.kam_qualification_score,
+                "weak_elements": ", ".join(
+                    labels[code]
+                    for code in weak_elements({code: lead["kam_q_" + code] for code, _s, _l in QUALIFICATION_ITEMS})
+                ),
+                "red_flag_ids": [fields.Command.set(lead.kam_red_flag_ids.ids)],
+                "grade": lead.kam_grade,
+                "days_in_stage": lead.kam_days_in_stage,
+                "date_deadline": lead.date_deadline,
+                "expected_revenue": lead.expected_revenue,
+                "probability": lead.probability,
+                "previous_line_id": before.id if before else False,
+                "attention": bool(not before or note or (since and before.review_date < since)),
+                "change_note": note,
+            }
         return result
 
     def _kam_previous_lines(self, reviews, leads):
         """The latest line of each deal in an earlier review (one query)."""
         if not leads:
             return {}
-        earliest = max(reviews.mapped("date"))
+        latest = max(reviews.mapped("date"))
         lines = self.search(
-            [("lead_id", "in", leads.ids), ("review_date", "<", earliest), ("review_id", "not in", reviews.ids)],
+            [("lead_id", "in", leads.ids), ("review_date", "<", latest), ("review_id", "not in", reviews.ids)],
             order="review_date desc, id desc",
         )
         result = {}

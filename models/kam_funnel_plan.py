@@ -259,13 +259,13 @@ class KamFunnelPlan(models.Model):
             def weekly(measure, index=0, _measured=measured):
                 return {week: value[index] or 0 for week, value in _measured.get(measure, {}).items()}
 
+            meetings, activities = weekly("meetings"), weekly("visit_activities")
             actual = {
                 "revenue": weekly("won", 1),
                 "deals": weekly("won"),
                 "opportunities": weekly("opportunities"),
                 "visits": {
-                    week: weekly("meetings").get(week, 0) + weekly("visit_activities").get(week, 0)
-                    for week in set(weekly("meetings")) | set(weekly("visit_activities"))
+                    week: meetings.get(week, 0) + activities.get(week, 0) for week in meetings.keys() | activities
                 },
             }
             targets = {
