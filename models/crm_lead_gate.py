@@ -24,6 +24,8 @@ from ..kam_sales_process.gates import Position, refusal_lines, shorten, transiti
 
 #: The deal's fields that make up its position for the gate.
 POSITION_FIELDS = frozenset({"stage_id", "team_id", "company_id", "active"})
+#: The position fields that decide which milestones apply to the deal (its rows).
+SCOPE_FIELDS = frozenset({"team_id", "company_id"})
 
 
 class GateBypass:
@@ -181,13 +183,15 @@ class CrmLead(models.Model):
     def write(self, vals):
         self._kam_check_not_computed(vals)
         result = super().write(vals)
-        if POSITION_FIELDS & vals.keys():
+        placed = POSITION_FIELDS & vals.keys() and gate_bypass(self.env)
+        if placed or SCOPE_FIELDS & vals.keys():
+            # Another pipeline or company: other milestones apply (rows created, dropped, refreshed).
             self._kam_sync_milestones()
-            if gate_bypass(self.env):
-                self._kam_place_by_bypass()
         elif vals.keys() - {"date_automation_last"}:
-            # A condition milestone may depend on any field of the deal.
+            # A condition milestone may depend on any field of the deal (its stage included).
             self._kam_refresh_milestones(source="crm.lead")
+        if placed:
+            self._kam_place_by_bypass()
         return result
 
     def _kam_sync_milestones(self, adopt=False):
