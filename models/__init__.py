@@ -10,6 +10,7 @@ from . import (
     crm_stage,
     ir_actions_server,
     ir_attachment,
+    ir_module,
     kam_account,
     kam_account_phase,
     kam_account_tier,

@@ -6,7 +6,7 @@ and the milestones that gate each stage.  The wizard ``kam.process.apply``
 turns a template into a team's pipeline.
 """
 
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import plaintext2html
 
 from .kam_milestone import KINDS
@@ -34,6 +34,36 @@ class KamProcessTemplate(models.Model):
     description = fields.Text(translate=True, help="Where this process fits.")
     tailorable = fields.Boolean(help="Each stage is optional: the wizard asks, stage by stage, whether to keep it.")
     stage_ids = fields.One2many("kam.process.template.stage", "template_id", string="Stages", copy=True)
+
+    @api.model
+    def _kam_spread_translations(self, langs):
+        """Give the stages and milestones made from templates the templates' names in ``langs``.
+
+        They were created in the languages installed then (the demo's before
+        the addon's translations are loaded): a language loaded later reaches
+        them too.  A name someone changed, in English or in that language, is
+        left alone.
+        """
+        langs = [lang for lang in langs if lang != "en_US"]
+        if not langs:
+            return
+        Stage = self.env["crm.stage"].sudo().with_context(active_test=False)
+        Milestone = self.env["kam.milestone"].sudo().with_context(active_test=False)
+        stages = Stage.search([("kam_template_stage_id", "!=", False)])
+        milestones = Milestone.search([("template_milestone_id", "!=", False)])
+        pairs = [(stage, stage.kam_template_stage_id) for stage in stages]
+        pairs += [(milestone, milestone.template_milestone_id) for milestone in milestones]
+        for record, source in pairs:
+            original = source.with_context(lang="en_US").name
+            if record.with_context(lang="en_US").name != original:
+                continue
+            translations = {}
+            for lang in langs:
+                value = source.with_context(lang=lang).name
+                if value and value != original and record.with_context(lang=lang).name == original:
+                    translations[lang] = value
+            if translations:
+                record.update_field_translations("name", translations)
 
 
 class KamProcessTemplateStage(models.Model):

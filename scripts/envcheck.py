@@ -76,6 +76,29 @@ def db_state(dbname):
     print("installed" if row and row[0] == "installed" else "bare")
 
 
+def copy_db(source, target):
+    """Create database ``target`` as a copy of ``source``, its Odoo filestore included."""
+    import shutil  # noqa: PLC0415
+
+    import psycopg2  # noqa: PLC0415
+    from odoo.tools import config  # noqa: PLC0415
+
+    conn = psycopg2.connect(dbname="postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cr:
+            cr.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+            cr.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+    except psycopg2.Error as exc:
+        fail(f"copying database {source} to {target} failed: {str(exc).strip()}")
+    finally:
+        conn.close()
+    source_files, target_files = config.filestore(source), config.filestore(target)
+    shutil.rmtree(target_files, ignore_errors=True)
+    if os.path.isdir(source_files):
+        shutil.copytree(source_files, target_files)
+
+
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command == "odoo":
@@ -84,5 +107,7 @@ if __name__ == "__main__":
         check_postgres()
     elif command == "db-state":
         db_state(sys.argv[2])
+    elif command == "copy-db":
+        copy_db(sys.argv[2], sys.argv[3])
     else:
-        fail("usage: envcheck.py odoo | postgres | db-state DBNAME")
+        fail("usage: envcheck.py odoo | postgres | db-state DBNAME | copy-db SOURCE TARGET")

@@ -1,11 +1,13 @@
-# Shared by scripts/run and scripts/test: find Odoo, set up the project's
-# tooling, check PostgreSQL, link the addon.  Source it; it sets:
+# Shared by scripts/run and scripts/test: find (or build) Odoo, set up the
+# project's tooling, find (or start) PostgreSQL, link the addon.  Source it; it sets:
 #   KAM_REPO        the repository (= the addon's folder)
+#   KAM_CACHE       the cache folder (KAM_CACHE_DIR, default ~/.cache/kam_sales_process)
 #   KAM_PY          the tooling Python (sees Odoo and the project's requirements)
 #   KAM_ODOO_ADDONS Odoo's own addons folders, comma-separated
 # Every failure is one line on stderr, prefixed "kam:", and exit status 1.
 
 KAM_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+KAM_CACHE="${KAM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kam_sales_process}"
 
 kam_die() {
     echo "kam: $*" >&2
@@ -37,10 +39,67 @@ _kam_shebang_python() {
     esac
 }
 
+# Debian packages that Odoo 18's requirements need to build on a bare machine
+# (python-ldap, psycopg2, lxml, Pillow), and git for the clone.
+KAM_ODOO_DEBS="git build-essential python3-dev python3-venv libldap2-dev libsasl2-dev libpq-dev libxml2-dev libxslt1-dev libjpeg-dev zlib1g-dev"
+# Odoo 18.0's pins that no longer build, and the nearest patch release that does.
+KAM_ODOO_PIN_FIXES='s/^cbor2==5\.4\.2\b/cbor2==5.4.6/'
+
+# kam_apt_install PACKAGE...: install the Debian packages not yet installed
+# (when running as root with apt-get), or stop naming them.
+kam_apt_install() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ "${#missing[@]}" = 0 ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        kam_say "installing Debian packages: ${missing[*]}"
+        mkdir -p "$KAM_CACHE"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
+            >"$KAM_CACHE/apt.log" 2>&1 || kam_die "installing ${missing[*]} failed; see $KAM_CACHE/apt.log"
+        return 0
+    fi
+    kam_die "missing Debian packages: ${missing[*]} (as root: apt-get install ${missing[*]})"
+}
+
+# kam_build_odoo: an Odoo 18.0 built in the cache folder, from ODOO_SRC (a
+# source tree) or a shallow clone of ODOO_GIT_URL (default: Odoo's official
+# repository) at ODOO_GIT_BRANCH (default: 18.0); its own requirements, with the
+# broken pins replaced, in a virtual environment.  Sets ODOO_PY.
+kam_build_odoo() {
+    local venv="$KAM_CACHE/odoo-venv" src="${ODOO_SRC:-$KAM_CACHE/odoo-src}" url log
+    log="$KAM_CACHE/odoo-build.log"
+    mkdir -p "$KAM_CACHE" || kam_die "cannot create $KAM_CACHE"
+    kam_apt_install $KAM_ODOO_DEBS
+    if [ -n "${ODOO_SRC:-}" ]; then
+        [ -f "$src/odoo/release.py" ] || kam_die "ODOO_SRC=$src is not an Odoo source tree (no odoo/release.py)."
+    elif [ ! -f "$src/odoo/release.py" ]; then
+        url="${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}"
+        kam_say "cloning Odoo ${ODOO_GIT_BRANCH:-18.0} from $url into $src (once)"
+        rm -rf "$src"
+        git clone --quiet --depth 1 --branch "${ODOO_GIT_BRANCH:-18.0}" "$url" "$src" >"$log" 2>&1 ||
+            kam_die "cloning $url failed; see $log"
+    fi
+    kam_say "building Odoo's Python environment from $src in $venv (several minutes, once)"
+    rm -rf "$venv"
+    python3 -m venv "$venv" >"$log" 2>&1 || kam_die "could not create $venv (is python3-venv installed?)"
+    sed -E "$KAM_ODOO_PIN_FIXES" "$src/requirements.txt" >"$venv/odoo-requirements.txt"
+    # setuptools<81: Odoo 18's gevent imports pkg_resources (multi-worker mode).
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        -r "$venv/odoo-requirements.txt" 'setuptools<81' >>"$log" 2>&1 ||
+        kam_die "installing Odoo's requirements failed; see $log"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$src" >>"$log" 2>&1 ||
+        kam_die "installing Odoo from $src failed; see $log"
+    touch "$venv/.kam-ready"
+    ODOO_PY="$venv/bin/python"
+}
+
 # Sets ODOO_PY: the Python that can import Odoo 18.
-#   1. $ODOO_PYTHON, when set (the one documented override);
+#   1. $ODOO_PYTHON, when set;
 #   2. the interpreter of the `odoo` (or `odoo-bin`) command on PATH;
-#   3. `python3` on PATH, if it imports odoo.
+#   3. `python3` on PATH, if it imports odoo;
+#   4. the Odoo built in the cache folder earlier, or built now (kam_build_odoo).
 kam_find_odoo() {
     local candidate bin
     if [ -n "${ODOO_PYTHON:-}" ]; then
@@ -57,7 +116,14 @@ kam_find_odoo() {
             python3 -c 'import odoo' >/dev/null 2>&1; then
             candidate="$(command -v python3)"
         fi
-        [ -n "${candidate:-}" ] || kam_die "Odoo 18.0 not found: no 'odoo' command on PATH and python3 cannot import odoo; install Odoo 18.0 Community or set ODOO_PYTHON to the Python that has it."
+        if [ -z "${candidate:-}" ] && [ -f "$KAM_CACHE/odoo-venv/.kam-ready" ]; then
+            candidate="$KAM_CACHE/odoo-venv/bin/python"
+        fi
+        if [ -z "${candidate:-}" ]; then
+            kam_say "Odoo 18.0 not found (no 'odoo' on PATH, python3 cannot import odoo): building one"
+            kam_build_odoo
+            candidate="$ODOO_PY"
+        fi
     fi
     KAM_ODOO_ADDONS="$("$candidate" "$KAM_REPO/scripts/envcheck.py" odoo 2>/dev/null)" ||
         kam_die "${KAM_ODOO_ADDONS:-$candidate could not check the Odoo installation}"
@@ -70,8 +136,7 @@ kam_find_odoo() {
 # environment is never modified.  Rebuilt only when requirements.txt or the
 # Odoo Python change.
 kam_tools_env() {
-    local cache key venv base sites
-    cache="${KAM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kam_sales_process}"
+    local cache="$KAM_CACHE" key venv base sites
     key="$( (readlink -f "$ODOO_PY"; cat "$KAM_REPO/requirements.txt") | sha1sum | cut -c1-12)"
     venv="$cache/venv-$key"
     if [ ! -f "$venv/.kam-ready" ]; then
@@ -102,10 +167,77 @@ PY
     export KAM_PY
 }
 
+# Checks PostgreSQL through libpq's defaults and the PG* variables; when no
+# server answers, starts a private cluster (kam_start_postgres) and uses it.
 kam_check_postgres() {
     local out
+    if out="$("$KAM_PY" "$KAM_REPO/scripts/envcheck.py" postgres 2>/dev/null)"; then
+        return 0
+    fi
+    case "$out" in
+    "PostgreSQL is not reachable"*) kam_start_postgres ;;
+    *) kam_die "${out:-could not check PostgreSQL}" ;;
+    esac
     out="$("$KAM_PY" "$KAM_REPO/scripts/envcheck.py" postgres 2>/dev/null)" ||
-        kam_die "${out:-could not check PostgreSQL}"
+        kam_die "${out:-could not check the private PostgreSQL cluster}"
+}
+
+# _kam_pg COMMAND ARGS...: a PostgreSQL server program, as the cluster's owner
+# (PostgreSQL refuses to run as root: then the 'postgres' system user owns it).
+_kam_pg() {
+    local bin="$KAM_PG_BIN/$1"
+    shift
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u postgres -- "$bin" "$@"
+    else
+        "$bin" "$@"
+    fi
+}
+
+# kam_start_postgres: a private cluster on a Unix socket, with trust
+# authentication and the current user as its superuser; Debian's postgresql
+# package installed first when running as root and missing.  Sets and exports
+# PGHOST and PGPORT; kam_stop_postgres stops it.  The cluster lives in the cache
+# folder ($KAM_CACHE/pg); as root, whose home the 'postgres' user cannot enter,
+# in /var/tmp/kam_sales_process-pg (linked from the cache folder).
+kam_start_postgres() {
+    local dir
+    KAM_PG_BIN="$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)"
+    if [ -z "$KAM_PG_BIN" ]; then
+        kam_apt_install postgresql
+        KAM_PG_BIN="$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)"
+        [ -n "$KAM_PG_BIN" ] || kam_die "PostgreSQL's server programs not found under /usr/lib/postgresql"
+    fi
+    mkdir -p "$KAM_CACHE"
+    dir="$KAM_CACHE/pg"
+    if [ "$(id -u)" = 0 ]; then
+        install -d -o postgres -g postgres -m 0755 /var/tmp/kam_sales_process-pg
+        ln -sfn /var/tmp/kam_sales_process-pg "$dir"
+        dir=/var/tmp/kam_sales_process-pg
+    else
+        mkdir -p "$dir"
+    fi
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        _kam_pg initdb -D "$dir/data" -U "$(id -un)" --auth=trust -E UTF8 --locale=C.UTF-8 \
+            >"$KAM_CACHE/pg-initdb.log" 2>&1 || kam_die "initdb failed; see $KAM_CACHE/pg-initdb.log"
+    fi
+    if ! _kam_pg pg_ctl -D "$dir/data" status >/dev/null 2>&1; then
+        _kam_pg pg_ctl -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+            -o "-k $dir -c listen_addresses='' -p ${KAM_PG_PORT:-5432}" start >/dev/null 2>&1 ||
+            kam_die "the private PostgreSQL cluster did not start; see $dir/server.log"
+        KAM_PG_STARTED="$dir"
+    fi
+    export PGHOST="$dir" PGPORT="${KAM_PG_PORT:-5432}"
+    unset PGHOSTADDR
+    kam_say "no PostgreSQL answered: using a private cluster in $dir (Unix socket${KAM_PG_STARTED:+; stopped when this command ends})"
+}
+
+# kam_stop_postgres: stop the private cluster if this command started it.
+kam_stop_postgres() {
+    if [ -n "${KAM_PG_STARTED:-}" ]; then
+        _kam_pg pg_ctl -D "$KAM_PG_STARTED/data" -m fast -w stop >/dev/null 2>&1 || true
+        KAM_PG_STARTED=""
+    fi
 }
 
 # kam_link_addons DIR: DIR/kam_sales_process -> the repository; prints the
@@ -121,10 +253,11 @@ kam_odoo() {
     "$KAM_PY" -m odoo "$@"
 }
 
-# kam_odoo_dropdb NAME: drop the database NAME and the ones named NAME_*.
+# kam_odoo_dropdb NAME: drop the database NAME and the ones named NAME_*, with their filestores.
 kam_odoo_dropdb() {
     "$KAM_PY" - "$1" <<'PY' || true
-import sys, psycopg2
+import shutil, sys, psycopg2
+from odoo.tools import config
 conn = psycopg2.connect(dbname="postgres")
 conn.autocommit = True
 with conn.cursor() as cr:
@@ -132,6 +265,7 @@ with conn.cursor() as cr:
                (sys.argv[1], sys.argv[1] + "\\_%"))
     for (name,) in cr.fetchall():
         cr.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+        shutil.rmtree(config.filestore(name), ignore_errors=True)
 PY
 }
 

@@ -147,3 +147,31 @@ class TestApplyProcess(KamGateCase):
         )
         deal.stage_id = stages[1]
         self.assertEqual(deal.stage_id, stages[1])
+
+
+@tagged("post_install", "-at_install")
+class TestTemplateTranslationsLater(KamGateCase):
+    """Stages and milestones made from a template before a language was added take its names in that language."""
+
+    def test_a_language_added_later_reaches_the_process(self):
+        team = self.env["crm.team"].create({"name": "Export"})
+        industrial = self.env.ref("kam_sales_process.process_industrial")
+        wizard = self.env["kam.process.apply"].create({"team_id": team.id, "template_id": industrial.id})
+        wizard.action_apply()
+        stages = self.env["crm.stage"].search([("team_id", "=", team.id)])
+        renamed = stages[0]
+        renamed.name = "Our own first step"
+        milestones = self.env["kam.milestone"].search([("stage_id", "in", stages.ids)])
+        self.assertTrue(milestones)
+
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["kam_sales_process"], ["zh_CN"])
+
+        for record, source in [(s, s.kam_template_stage_id) for s in stages - renamed] + [
+            (m, m.template_milestone_id) for m in milestones
+        ]:
+            chinese = source.with_context(lang="zh_CN").name
+            self.assertNotEqual(chinese, source.with_context(lang="en_US").name, "the catalogue translates it")
+            self.assertEqual(record.with_context(lang="zh_CN").name, chinese)
+        # A name changed by hand stays as it was, in every language.
+        self.assertEqual(renamed.with_context(lang="zh_CN").name, "Our own first step")

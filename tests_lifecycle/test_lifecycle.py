@@ -58,10 +58,30 @@ def test_installed_without_demo_data(odoo_cli):
 
 
 def test_installs_on_a_fresh_database_with_demo_data(odoo_cli):
+    """As scripts/run makes it with KAM_LANG=zh_CN: the demo reads Chinese and shows buying centres."""
     db = odoo_cli.new_db_name("demo")
-    odoo_cli.run(db, "-i", MODULE, "--stop-after-init", "--no-http")
+    odoo_cli.run(db, "-i", MODULE, "--load-language=zh_CN", "--stop-after-init", "--no-http")
     assert module_state(odoo_cli, db) == ("installed", True)
     assert salesman_implies_kam_user(odoo_cli, db) == 1
+    # Most demo deals have a buying centre.
+    [(deals, with_people)] = odoo_cli.query(
+        db,
+        """
+        SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM kam_stakeholder s WHERE s.lead_id = d.res_id))
+          FROM ir_model_data d WHERE d.module = %s AND d.model = 'crm.lead'
+        """,
+        (MODULE,),
+    )
+    assert deals == 30 and with_people >= 20, (deals, with_people)
+    # The stages and milestones made from templates while the demo loaded took the
+    # translations loaded after it.
+    for table, link in (("crm_stage", "kam_template_stage_id"), ("kam_milestone", "template_milestone_id")):
+        [(made, english)] = odoo_cli.query(
+            db,
+            f"SELECT count(*), count(*) FILTER (WHERE COALESCE(name->>'zh_CN', name->>'en_US') = name->>'en_US')"
+            f"  FROM {table} WHERE {link} IS NOT NULL",
+        )
+        assert made > 0 and english == 0, (table, made, english)
 
 
 def test_upgrade_runs(odoo_cli):
