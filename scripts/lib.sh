@@ -188,7 +188,8 @@ _kam_pg() {
     local bin="$KAM_PG_BIN/$1"
     shift
     if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- "$bin" "$@"
+        # runuser lives in sbin, which a plain user's PATH (and CI's) may not hold.
+        "$(PATH="$PATH:/usr/sbin:/sbin" command -v runuser)" -u postgres -- "$bin" "$@"
     else
         "$bin" "$@"
     fi
