@@ -200,7 +200,7 @@ _kam_pg() {
 # package installed first when running as root and missing.  Sets and exports
 # PGHOST and PGPORT; kam_stop_postgres stops it.  The cluster lives in the cache
 # folder ($KAM_CACHE/pg); as root, whose home the 'postgres' user cannot enter,
-# in /var/tmp/kam_sales_process-pg (linked from the cache folder).
+# in /var/tmp/kam_sales_process-pg-<hash of the cache folder> (linked from it).
 kam_start_postgres() {
     local dir
     KAM_PG_BIN="$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)"
@@ -212,9 +212,11 @@ kam_start_postgres() {
     mkdir -p "$KAM_CACHE"
     dir="$KAM_CACHE/pg"
     if [ "$(id -u)" = 0 ]; then
-        install -d -o postgres -g postgres -m 0755 /var/tmp/kam_sales_process-pg
-        ln -sfn /var/tmp/kam_sales_process-pg "$dir"
-        dir=/var/tmp/kam_sales_process-pg
+        local outside
+        outside="/var/tmp/kam_sales_process-pg-$(echo "$KAM_CACHE" | sha1sum | cut -c1-8)"
+        install -d -o postgres -g postgres -m 0755 "$outside"
+        ln -sfn "$outside" "$dir"
+        dir="$outside"
     else
         mkdir -p "$dir"
     fi
