@@ -85,9 +85,10 @@ kam_build_odoo() {
     rm -rf "$venv"
     python3 -m venv "$venv" >"$log" 2>&1 || kam_die "could not create $venv (is python3-venv installed?)"
     sed -E "$KAM_ODOO_PIN_FIXES" "$src/requirements.txt" >"$venv/odoo-requirements.txt"
-    # setuptools<81: Odoo 18's gevent imports pkg_resources (multi-worker mode).
+    # setuptools<81: Odoo 18's gevent loads its plugins with pkg_resources (multi-worker mode);
+    # >=75: older ones (a venv's bundled 66) cannot resolve normalised names (zope.interface).
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -r "$venv/odoo-requirements.txt" 'setuptools<81' >>"$log" 2>&1 ||
+        -r "$venv/odoo-requirements.txt" 'setuptools>=75,<81' >>"$log" 2>&1 ||
         kam_die "installing Odoo's requirements failed; see $log"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$src" >>"$log" 2>&1 ||
         kam_die "installing Odoo from $src failed; see $log"
