@@ -47,7 +47,16 @@ class CrmLead(models.Model):
         "kam_stakeholder_ids.identity_changed",
     )
     def _compute_kam_red_flag_ids(self):
-        """Set-based: the stakeholders of all the deals in one query, the rules in plain Python."""
+        """Set-based: the stakeholders of all the deals in one query, the rules in plain Python.
+
+        Only active opportunities have red flags: a batch of plain leads or of
+        archived deals costs no query.
+        """
+        Flag = self.env["kam.red.flag"]
+        live = self.filtered(lambda lead: lead.type == "opportunity" and lead.active)
+        (self - live).kam_red_flag_ids = Flag
+        if not live:
+            return
         roles = self.env["kam.buying.role"].sudo().search_fetch([("active", "=", True)], ["is_core", "code"])
         core = frozenset(roles.filtered("is_core").ids)
         coach = frozenset(roles.filtered(lambda r: r.code == "coach").ids)
@@ -57,7 +66,7 @@ class CrmLead(models.Model):
         new_face_days = self._kam_get_new_face_days()
         today = fields.Date.context_today(self)
         people = defaultdict(list)
-        real_ids = [lead_id for lead_id in self._origin.ids if lead_id]
+        real_ids = [lead_id for lead_id in live._origin.ids if lead_id]
         if real_ids:
             # One query whatever the number of deals (the ORM would fetch the
             # roles of 50,000 stakeholders in batches of 1,000).
@@ -77,11 +86,7 @@ class CrmLead(models.Model):
             )
             for lead_id, contacted, added, last_contact, changed, role_ids in self.env.cr.fetchall():
                 people[lead_id].append(Person(frozenset(role_ids), contacted, added, last_contact, changed))
-        Flag = self.env["kam.red.flag"]
-        for lead in self:
-            if lead.type != "opportunity" or not lead.active:
-                lead.kam_red_flag_ids = Flag
-                continue
+        for lead in live:
             codes = red_flags(people[lead._origin.id], core, coach, today, new_face_days, rules=rules, extra=extra)
             lead.kam_red_flag_ids = Flag.browse(sorted(flag_ids[code] for code in codes if code in flag_ids))
 
