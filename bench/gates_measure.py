@@ -102,9 +102,8 @@ def vacuum():
     try:
         conn.autocommit = True
         with conn.cursor() as cr:
-            for table in ("crm_lead", "kam_lead_milestone", "kam_stage_history"):
-                if table == "crm_lead" or addon:
-                    cr.execute(f"VACUUM ANALYZE {table}")
+            for table in ("crm_lead", *(("kam_lead_milestone", "kam_stage_history") if addon else ())):
+                cr.execute(f"VACUUM ANALYZE {table}")
     finally:
         conn.close()
 

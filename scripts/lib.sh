@@ -71,6 +71,7 @@ kam_build_odoo() {
     local venv="$KAM_CACHE/odoo-venv" src="${ODOO_SRC:-$KAM_CACHE/odoo-src}" url log
     log="$KAM_CACHE/odoo-build.log"
     mkdir -p "$KAM_CACHE" || kam_die "cannot create $KAM_CACHE"
+    : >"$log"
     kam_apt_install $KAM_ODOO_DEBS
     if [ -n "${ODOO_SRC:-}" ]; then
         [ -f "$src/odoo/release.py" ] || kam_die "ODOO_SRC=$src is not an Odoo source tree (no odoo/release.py)."
@@ -78,12 +79,12 @@ kam_build_odoo() {
         url="${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}"
         kam_say "cloning Odoo ${ODOO_GIT_BRANCH:-18.0} from $url into $src (once)"
         rm -rf "$src"
-        git clone --quiet --depth 1 --branch "${ODOO_GIT_BRANCH:-18.0}" "$url" "$src" >"$log" 2>&1 ||
+        git clone --quiet --depth 1 --branch "${ODOO_GIT_BRANCH:-18.0}" "$url" "$src" >>"$log" 2>&1 ||
             kam_die "cloning $url failed; see $log"
     fi
     kam_say "building Odoo's Python environment from $src in $venv (several minutes, once)"
     rm -rf "$venv"
-    python3 -m venv "$venv" >"$log" 2>&1 || kam_die "could not create $venv (is python3-venv installed?)"
+    python3 -m venv "$venv" >>"$log" 2>&1 || kam_die "could not create $venv (is python3-venv installed?)"
     sed -E "$KAM_ODOO_PIN_FIXES" "$src/requirements.txt" >"$venv/odoo-requirements.txt"
     # setuptools<81: Odoo 18's gevent loads its plugins with pkg_resources (multi-worker mode);
     # >=75: older ones (a venv's bundled 66) cannot resolve normalised names (zope.interface).
@@ -183,6 +184,11 @@ kam_check_postgres() {
         kam_die "${out:-could not check the private PostgreSQL cluster}"
 }
 
+# The server programs of the newest PostgreSQL Debian installed (they are not on PATH).
+_kam_pg_bindir() {
+    find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1
+}
+
 # _kam_pg COMMAND ARGS...: a PostgreSQL server program, as the cluster's owner
 # (PostgreSQL refuses to run as root: then the 'postgres' system user owns it).
 _kam_pg() {
@@ -204,10 +210,10 @@ _kam_pg() {
 # in /var/tmp/kam_sales_process-pg-<hash of the cache folder> (linked from it).
 kam_start_postgres() {
     local dir
-    KAM_PG_BIN="$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)"
+    KAM_PG_BIN="$(_kam_pg_bindir)"
     if [ -z "$KAM_PG_BIN" ]; then
         kam_apt_install postgresql
-        KAM_PG_BIN="$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)"
+        KAM_PG_BIN="$(_kam_pg_bindir)"
         [ -n "$KAM_PG_BIN" ] || kam_die "PostgreSQL's server programs not found under /usr/lib/postgresql"
     fi
     mkdir -p "$KAM_CACHE"
@@ -280,12 +286,6 @@ kam_require_chromium() {
     for bin in chromium google-chrome chromium-browser google-chrome-stable; do
         command -v "$bin" >/dev/null 2>&1 && return 0
     done
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        kam_say "installing Debian's chromium for the browser tours"
-        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
-            >/tmp/kam-apt-chromium.log 2>&1 ||
-            kam_die "installing chromium failed; see /tmp/kam-apt-chromium.log"
-        return 0
-    fi
-    kam_die "Chromium not found for the browser tours: install Debian's chromium package (apt-get install chromium)."
+    kam_say "Chromium not found for the browser tours"
+    kam_apt_install chromium
 }
