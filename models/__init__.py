@@ -11,6 +11,7 @@ from . import (
     ir_actions_server,
     ir_attachment,
     ir_module,
+    ir_ui_menu,
     kam_account,
     kam_account_phase,
     kam_account_tier,

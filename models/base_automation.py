@@ -36,9 +36,23 @@ class BaseAutomation(models.Model):
         self.env.registry.clear_cache()  # _kam_get_rule_ids
         return rules
 
+    @api.model
+    @tools.ormcache("rule_id")
+    def _kam_get_trigger_field_names(self, rule_id):
+        """Names of the trigger fields of a rule (cached: read on every write of its model)."""
+        return tuple(self.browse(rule_id).sudo().trigger_field_ids.mapped("name"))
+
+    def _check_trigger_fields(self, record):
+        # base_automation's own test, with the rule's trigger fields from the cache.
+        names = self._kam_get_trigger_field_names(self.id)
+        if not names or self.env.context.get("old_values") is None:
+            return True
+        old_vals = self.env.context["old_values"].get(record.id, {})
+        return any(name in old_vals and record[name] != old_vals[name] for name in names)
+
     def write(self, vals):
         result = super().write(vals)
-        if vals.keys() & {"model_id", "trigger", "active"}:  # not last_run, written by every cron run
+        if vals.keys() & {"model_id", "trigger", "trigger_field_ids", "active"}:  # not last_run (every cron run)
             self.env.registry.clear_cache()  # _kam_get_rule_ids
         return result
 

@@ -92,9 +92,12 @@ class CrmLead(models.Model):
     def _compute_kam_gate(self):
         # One query for all the deals (a kanban page): rows as plain values,
         # milestone configuration from the cache.
+        # Deals in a stage without milestones have no gate: no query for them.
         specs = self.env["kam.milestone"]._kam_get_specs()
+        gated_stages = {spec.stage_id for spec in specs.values()}
         rows_by_lead = defaultdict(list)
-        for row in self.env["kam.lead.milestone"]._kam_fetch_rows(self._origin.ids):
+        lead_ids = [lead._origin.id for lead in self if lead._origin.id and lead.stage_id.id in gated_stages]
+        for row in self.env["kam.lead.milestone"]._kam_fetch_rows(lead_ids):
             rows_by_lead[row.lead_id].append(row)
         Row, Milestone = self.env["kam.lead.milestone"], self.env["kam.milestone"]
         for lead in self:

@@ -1,6 +1,6 @@
 """Opportunity grades A-D and the 7+3 qualification scorecard of deals."""
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from ..kam_sales_process.tiering import GRADES, GradeMatrix, opportunity_grade, qualification_score
@@ -82,12 +82,19 @@ class CrmLead(models.Model):
                     )
 
     @api.model
+    @tools.ormcache()
     def _kam_get_grade_matrix(self):
-        params = self.env["ir.config_parameter"].sudo()
+        """The grade matrix of Settings (cached, read in one query; a change of a parameter clears the cache)."""
+        stored = {
+            param.key: param.value
+            for param in self.env["ir.config_parameter"]
+            .sudo()
+            .search_fetch([("key", "in", [f"kam_sales_process.grade_{key}" for key in GRADE_PARAMS])], ["key", "value"])
+        }
         values = {}
         for key, default in GRADE_PARAMS.items():
             try:
-                values[key] = float(params.get_param(f"kam_sales_process.grade_{key}", default))
+                values[key] = float(stored.get(f"kam_sales_process.grade_{key}", default))
             except (TypeError, ValueError):
                 values[key] = float(default)
         return GradeMatrix(

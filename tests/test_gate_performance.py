@@ -158,3 +158,60 @@ class TestCostNothingWhereUnused(KamCase):
         rule.active = True
         rule.unlink()
         self.assertNotIn(rule, Automation._get_actions(lead, ["on_write"]))
+
+    def test_deals_in_stages_without_milestones_read_no_gate_rows(self):
+        self.env["kam.milestone"].with_context(active_test=False).search([]).unlink()
+        leads = self.env["crm.lead"].create([{"name": f"Deal {i}", "type": "opportunity"} for i in range(10)])
+        self.env["kam.milestone"]._kam_get_specs()
+        self.env.invalidate_all()
+        leads.mapped("stage_id")
+        leads.mapped("team_id")
+        leads.mapped("company_id")
+        with self.assertQueryCount(0):
+            self.assertEqual(leads.mapped("kam_gate_total"), [0] * 10)
+            self.assertTrue(all(leads.mapped("kam_gate_open")))
+
+    def test_a_rules_trigger_fields_are_read_once_and_follow_their_changes(self):
+        Automation = self.env["base.automation"]
+        rule = Automation.create(
+            {
+                "name": "Watch the priority",
+                "model_id": self.env["ir.model"]._get_id("crm.lead"),
+                "trigger": "on_create_or_write",
+                "trigger_field_ids": [(6, 0, [self.env["ir.model.fields"]._get_ids("crm.lead")["priority"]])],
+            }
+        )
+        lead = self.env["crm.lead"].create({"name": "Watched", "priority": "0"})
+        self.assertEqual(Automation._kam_get_trigger_field_names(rule.id), ("priority",))
+        old = {lead.id: {"priority": "0", "name": "Watched"}}
+        lead.priority = "2"
+        lead.mapped("priority")
+        with self.assertQueryCount(0):
+            self.assertFalse(rule.with_context(old_values={lead.id: {"name": "Other"}})._check_trigger_fields(lead))
+            self.assertTrue(rule.with_context(old_values=old)._check_trigger_fields(lead))
+        rule.trigger_field_ids = [(6, 0, [self.env["ir.model.fields"]._get_ids("crm.lead")["name"]])]
+        self.assertEqual(Automation._kam_get_trigger_field_names(rule.id), ("name",), "a change counts at once")
+
+    def test_grade_matrix_is_read_in_one_query_and_follows_settings(self):
+        Lead = self.env["crm.lead"]
+        self.env.registry.clear_cache()
+        with self.assertQueryCount(1):
+            Lead._kam_get_grade_matrix()
+            Lead._kam_get_grade_matrix()
+        self.env["ir.config_parameter"].sudo().set_param("kam_sales_process.grade_a_probability", "80")
+        self.assertEqual(Lead._kam_get_grade_matrix().probability[0], 80.0)
+        self.env["ir.config_parameter"].sudo().set_param("kam_sales_process.grade_a_probability", "oops")
+        self.assertEqual(Lead._kam_get_grade_matrix().probability[0], 70.0, "a bad value falls back to the default")
+
+    def test_the_web_clients_menus_read_action_paths_in_one_query_per_action_model(self):
+        Menu = self.env["ir.ui.menu"]
+        expected = Menu.load_web_menus(False)  # fills the cache of load_menus
+        models = {m["actionModel"] for m in expected.values() if m.get("actionModel")}
+        self.env.invalidate_all()
+        with self.assertQueryCount(len(models)):
+            menus = Menu.load_web_menus(False)
+        kam = [m for m in menus.values() if str(m.get("xmlid", "")).startswith("kam_sales_process.") and m["actionID"]]
+        self.assertTrue(kam, "the addon's menus are loaded")
+        for menu in kam:
+            action = self.env[menu["actionModel"]].browse(menu["actionID"])
+            self.assertEqual(menu["actionPath"], action.path)
