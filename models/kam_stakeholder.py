@@ -48,6 +48,11 @@ class KamStakeholder(models.Model):
         string="Roles",
         help="The parts this person plays in the decision.",
     )
+    lead_user_id = fields.Many2one(
+        related="lead_id.user_id",
+        string="Owner (Our Side)",
+        help="Who owns the relationship on our side: the deal's salesperson.",
+    )
     influence = fields.Integer(help="Weight of this person in the decision, from 0 to 100.")
     attitude = fields.Selection(
         ATTITUDES, default="unknown", required=True, help="Where this person stands towards our offer."

@@ -2,6 +2,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
 from .crm_lead_grade import GRADE_PARAMS
+from .kam_account_health import HEALTH_COMPONENTS, HEALTH_WEIGHT_PARAM
+
+HEALTH_DEFAULTS = {code: weight for code, _label, weight in HEALTH_COMPONENTS}
 
 
 def _grade_field(key, string, help_text):
@@ -10,6 +13,15 @@ def _grade_field(key, string, help_text):
         config_parameter=f"kam_sales_process.grade_{key}",
         default=GRADE_PARAMS[key],
         help=help_text,
+    )
+
+
+def _health_field(code, string):
+    return fields.Integer(
+        string=string,
+        config_parameter=HEALTH_WEIGHT_PARAM % code,
+        default=HEALTH_DEFAULTS[code],
+        help="The weight of this component in the account health score (the weights need not add up to 100).",
     )
 
 
@@ -50,6 +62,24 @@ class ResConfigSettings(models.TransientModel):
         help="An open deal that no closed deal review took for this many weeks is flagged 'Not Reviewed Lately' "
         "(0: never flagged).",
     )
+    kam_plan_review_days = fields.Integer(
+        string="Review Account Plans Every (days)",
+        config_parameter="kam_sales_process.plan_review_days",
+        default=90,
+        help="The account manager is reminded to review a current plan this many days after its last review (or "
+        "its start).",
+    )
+    kam_ltv_years = fields.Integer(
+        string="Lifetime Value Horizon (years)",
+        config_parameter="kam_sales_process.ltv_years",
+        default=3,
+        help="How many years of the account's yearly revenue its lifetime value counts (1 to 10; 3 to 5 is usual).",
+    )
+    kam_health_weight_profile = _health_field("profile", "Health: Profile Complete (weight)")
+    kam_health_weight_players = _health_field("players", "Health: Key Players Covered (weight)")
+    kam_health_weight_plan = _health_field("plan", "Health: Plan With Current Actions (weight)")
+    kam_health_weight_freshness = _health_field("freshness", "Health: Relationship Freshness (weight)")
+    kam_health_weight_review = _health_field("review", "Health: Review Rating (weight)")
     kam_key_account_tier_id = fields.Many2one(
         related="company_id.kam_key_account_tier_id", readonly=False, string="Minimum Key-Account Tier"
     )

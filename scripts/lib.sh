@@ -281,6 +281,13 @@ PY
 
 # The browser tours need Chromium. Odoo would skip them without it (the tests
 # make that a failure); install Debian's package when we can, else stop.
+kam_require_wkhtmltopdf() {
+    # Odoo prints PDF reports (the account plan) with wkhtmltopdf; Chinese needs the CJK fonts.
+    command -v wkhtmltopdf >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk" && return 0
+    kam_say "wkhtmltopdf or the CJK fonts not found for the PDF reports"
+    kam_apt_install wkhtmltopdf fonts-noto-cjk
+}
+
 kam_require_chromium() {
     local bin
     for bin in chromium google-chrome chromium-browser google-chrome-stable; do

@@ -1,4 +1,5 @@
 from . import (
+    test_account_plan,
     test_buying_centre,
     test_crm_lead_grade,
     test_deal_review,
