@@ -532,7 +532,12 @@ class KamAccountPlanAction(models.Model):
     user_id = fields.Many2one(
         "res.users", string="Owner", required=True, default=lambda self: self.env.user, help="Who does it."
     )
-    date_deadline = fields.Date(string="Due", required=True, help="When it should be done.")
+    date_deadline = fields.Date(
+        string="Due",
+        required=True,
+        default=lambda self: fields.Date.context_today(self) + timedelta(days=7),
+        help="When it should be done.",
+    )
     done = fields.Boolean(help="Tick when done.")
     date_done = fields.Date(string="Done On", readonly=True)
     is_overdue = fields.Boolean(string="Overdue", compute="_compute_is_overdue", help="Past its date and not done.")

@@ -79,6 +79,52 @@ DEALS = [
     ("chemical", "Lab instruments", "finance", 0, 95_000, 10, 80, "0", 3),
     ("cement", "Fleet tyres", "finance", "lost", 70_000, 0, -60, "0", 2),
 ]
+COMPETITORS = [
+    ("northern", "Northern Steel Systems", "<p>Large drives maker; bids low on hardware, thin service network.</p>"),
+    ("eastern", "Eastern Automation", "<p>Sensors and control systems; strong with engineers, weak on price.</p>"),
+    ("delta", "Delta Industrial Service", "<p>Local service company; cheap, no engineering depth.</p>"),
+]
+# deal, competitor, status, strengths, weaknesses
+DEAL_COMPETITORS = [
+    ("Blast furnace 4 cooling upgrade", "northern", "shortlisted", "Lower price", "No blast furnace reference"),
+    ("Blast furnace 4 cooling upgrade", "eastern", "eliminated", "Good sensors", "No cooling know-how"),
+    ("Rolling mill drive retrofit", "northern", "preferred", "Incumbent drives on mill 1", "Slow service"),
+    ("Coke oven sensors", "eastern", "incumbent", "Installed base", "Price"),
+    ("Kiln burner replacement", "delta", "preferred", "Price", "No engineering depth"),
+    ("Stamping line automation", "northern", "shortlisted", "Price", "Few automotive references"),
+    ("Conveyor maintenance", "delta", "preferred", "Local team", "Quality"),
+    ("Cracker furnace tubes", "eastern", "shortlisted", "Chemical references", "Delivery times"),
+]
+LOST_TO = [("Kiln burner replacement", "delta"), ("Conveyor maintenance", "delta")]
+OFFER_LINES = [("drives", "Drives"), ("sensors", "Sensors"), ("cooling", "Cooling systems"), ("service", "Service")]
+STEEL_UNITS = [
+    ("furnace", "Blast furnace plant", "site"),
+    ("mill", "Rolling mills", "site"),
+    ("coke", "Coke ovens", "site"),
+    ("maintenance", "Central maintenance", "department"),
+]
+# deal, unit, offer line (tag) of the steel works' deals
+STEEL_DEAL_CELLS = [
+    ("Blast furnace 4 cooling upgrade", "furnace", "cooling"),
+    ("Rolling mill drive retrofit", "mill", "drives"),
+    ("Coke oven sensors", "coke", "sensors"),
+    ("Annual spare parts contract", "maintenance", "service"),
+    ("Slag handling pilot", "furnace", "drives"),
+]
+# the potential of the cells no deal decides (0: not applicable)
+STEEL_POTENTIAL = [
+    ("furnace", "sensors", 400_000),
+    ("furnace", "service", 600_000),
+    ("mill", "sensors", 350_000),
+    ("mill", "cooling", 0),
+    ("mill", "service", 900_000),
+    ("coke", "drives", 250_000),
+    ("coke", "cooling", 0),
+    ("coke", "service", 300_000),
+    ("maintenance", "drives", 0),
+    ("maintenance", "sensors", 0),
+    ("maintenance", "cooling", 0),
+]
 QUALIFICATION = (
     "basic_facts",
     "timeline",
@@ -140,6 +186,128 @@ class KamDemo(models.AbstractModel):
             if phase:
                 accounts[key].with_context(kam_phase_note="Demo data").kam_phase = phase
         env["crm.lead"].search([("team_id", "in", [t.id for t, _s in teams.values()])])._kam_recompute_red_flags()
+        self._demo_plans(accounts, people, manager)
+
+    def _demo_plans(self, accounts, people, manager):
+        """Competitors, offer lines, the steel works' units and whitespace, and account plans."""
+        env = self.env
+        today = fields.Date.context_today(self)
+        deal = {name: env.ref(f"kam_sales_process.demo_deal_{index}") for index, (_k, name, *_r) in enumerate(DEALS, 1)}
+        competitors = {}
+        for key, name, profile in COMPETITORS:
+            competitors[key] = env["kam.competitor"].create({"name": name, "profile": profile})
+            self._xmlid(f"demo_competitor_{key}", competitors[key])
+        for deal_name, key, status, strengths, weaknesses in DEAL_COMPETITORS:
+            line = env["kam.lead.competitor"].create(
+                {
+                    "lead_id": deal[deal_name].id,
+                    "competitor_id": competitors[key].id,
+                    "status": status,
+                    "strengths": strengths,
+                    "weaknesses": weaknesses,
+                }
+            )
+            self._xmlid(f"demo_lead_competitor_{deal[deal_name].id}_{key}", line)
+        for deal_name, key in LOST_TO:
+            deal[deal_name].with_context(active_test=False).kam_lost_to_id = competitors[key]
+        tags = {}
+        for key, name in OFFER_LINES:
+            tags[key] = env["crm.tag"].create({"name": name})
+            self._xmlid(f"demo_tag_{key}", tags[key])
+            line = env["kam.offer.line"].create({"name": name, "tag_ids": [Command.set(tags[key].ids)]})
+            self._xmlid(f"demo_offer_line_{key}", line)
+        company = env.company
+        steel = env["kam.account"]._kam_get_or_create(accounts["steel"], company)
+        units = {}
+        for key, name, kind in STEEL_UNITS:
+            units[key] = env["kam.account.unit"].create({"account_id": steel.id, "name": name, "kind": kind})
+            self._xmlid(f"demo_unit_steel_{key}", units[key])
+        for deal_name, unit_key, tag_key in STEEL_DEAL_CELLS:
+            deal[deal_name].with_context(active_test=False).write(
+                {"kam_unit_id": units[unit_key].id, "tag_ids": [Command.link(tags[tag_key].id)]}
+            )
+        steel._kam_fill_whitespace()
+        for unit_key, tag_key, value in STEEL_POTENTIAL:
+            cell = steel.whitespace_ids.filtered(
+                lambda c, u=unit_key, t=tag_key: c.unit_id == units[u] and c.offer_line_id.tag_ids == tags[t]
+            )
+            cell.write({"estimated_value": value} if value else {"status": "na"})
+        held = steel.whitespace_ids.filtered(
+            lambda c: c.unit_id == units["mill"] and c.offer_line_id.tag_ids == tags["sensors"]
+        )
+        held.write({"status": "competitor", "competitor_id": competitors["eastern"].id, "note": "Installed in 2021"})
+        li = people["steel"][1]  # the chief engineer
+        plan = env["kam.account.plan"].create(
+            {
+                "account_id": steel.id,
+                "date_from": today.replace(month=1, day=1),
+                "date_to": today.replace(month=12, day=31),
+                "revenue_target": 5_000_000,
+                "wallet_estimate": 9_000_000,
+                "share_target": 55,
+                "phase_target": "interdependent",
+                "depth_target": "value",
+                "strengths": "Ten years of service on the blast furnaces; the maintenance team trusts us (Chen Jie).",
+                "vulnerabilities": "Unknown to the new chief engineer; our rolling-mill references are older.",
+                "opportunities": "Rolling mill 2 modernisation; coke oven sensors for the second battery; a "
+                "site-wide service contract.",
+                "threats": "Northern Steel Systems bids low on drives; the group pushes a single-supplier policy.",
+                "strategy": "<p>Win the blast furnace upgrade first, use it as the reference for the rolling mill, "
+                "and turn the spare-parts contract into a site-wide service agreement.</p>",
+                "review_date": today - timedelta(days=40),
+                "review_rating": "4",
+            }
+        )
+        self._xmlid("demo_plan_steel", plan)
+        objectives = {}
+        for key, name, kind, extra in (
+            ("revenue", "Win 5 million this year", "revenue", {}),
+            ("share", "Reach 55 % of their automation spend", "share", {}),
+            ("engineer", "Know the chief engineer at opinions", "person",
+             {"partner_id": li.id, "target_level": "opinions"}),
+            ("gm", "Meet the general manager every quarter", "other", {}),
+        ):  # fmt: skip
+            objectives[key] = env["kam.account.plan.objective"].create(
+                {"plan_id": plan.id, "name": name, "kind": kind, **extra}
+            )
+            self._xmlid(f"demo_plan_steel_objective_{key}", objectives[key])
+        for index, (name, objective, owner, days, done) in enumerate(
+            (
+                ("Reference visit to the Ma'anshan blast furnace", "revenue", manager, -30, True),
+                ("Technical workshop with the chief engineer", "engineer", manager, -5, False),
+                ("Rolling mill 2 proposal", "revenue", manager, 20, False),
+                ("Service contract offer for the whole site", "share", manager, 45, False),
+                ("Quarterly meeting with Wang Gang", "gm", manager, 60, False),
+            ),
+            start=1,
+        ):
+            action = env["kam.account.plan.action"].create(
+                {
+                    "plan_id": plan.id,
+                    "objective_id": objectives[objective].id,
+                    "name": name,
+                    "user_id": owner.id,
+                    "date_deadline": today + timedelta(days=days),
+                    "done": done,
+                }
+            )
+            self._xmlid(f"demo_plan_steel_action_{index}", action)
+        power = env["kam.account"]._kam_get_or_create(accounts["power"], company)
+        power_plan = env["kam.account.plan"].create(
+            {
+                "account_id": power.id,
+                "date_from": today.replace(month=1, day=1),
+                "date_to": today.replace(month=12, day=31),
+                "revenue_target": 8_000_000,
+                "wallet_estimate": 10_000_000,
+                "share_target": 90,
+                "phase_target": "integrated",
+                "depth_target": "trust",
+            }
+        )
+        self._xmlid("demo_plan_power", power_plan)
+        all_accounts = env["kam.account"].search([("partner_id", "in", [a.id for a in accounts.values()])])
+        all_accounts._kam_refresh_health()
 
     def _demo_accounts(self, manager):
         env = self.env

@@ -2,72 +2,12 @@
 
 from datetime import timedelta
 
-from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 from psycopg2 import IntegrityError
 
-from .common import KamCase
-
-
-class KamAccountCase(KamCase):
-    """A steel plant (customer company) with two contacts, an account managed by ``user_salesman``, and deals:
-
-    - ``won_recent``: 300,000 won 10 days ago; ``won_old``: 100,000 won 200 days ago (before the plan's period);
-    - ``open_in``: 500,000 open, closing in 30 days (50 %); ``open_late``: 200,000 open, closing in 200 days (20 %);
-    - the plan runs from 100 days ago to 100 days ahead.
-    """
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        env = cls.env
-        cls.today = fields.Date.context_today(env["crm.lead"])
-        cls.customer = env["res.partner"].create({"name": "Baotou Steel Plant", "is_company": True})
-        cls.engineer = env["res.partner"].create({"name": "Chief Engineer Wang", "parent_id": cls.customer.id})
-        cls.buyer = env["res.partner"].create({"name": "Buyer Li", "parent_id": cls.customer.id})
-        cls.account = env["kam.account"].create(
-            {"partner_id": cls.customer.id, "company_id": env.company.id, "user_id": cls.user_salesman.id}
-        )
-        cls.team = env["crm.team"].create({"name": "Steel", "member_ids": [(4, cls.user_salesman.id)]})
-        Stage = env["crm.stage"]
-        cls.stage_open = Stage.create({"name": "Proposal", "sequence": 1, "team_id": cls.team.id})
-        cls.stage_won = Stage.create({"name": "Won", "sequence": 90, "is_won": True, "team_id": cls.team.id})
-
-        def deal(name, revenue, **vals):
-            return env["crm.lead"].create(
-                {
-                    "name": name,
-                    "type": "opportunity",
-                    "partner_id": cls.engineer.id,
-                    "team_id": cls.team.id,
-                    "user_id": cls.user_salesman.id,
-                    "expected_revenue": revenue,
-                    "stage_id": cls.stage_open.id,
-                    **vals,
-                }
-            )
-
-        cls.won_recent = deal("Blast furnace retrofit", 300000)
-        cls.won_old = deal("Conveyor spares", 100000)
-        (cls.won_recent | cls.won_old).sudo().write({"stage_id": cls.stage_won.id})
-        cls.won_recent.date_closed = fields.Datetime.now() - timedelta(days=10)
-        cls.won_old.date_closed = fields.Datetime.now() - timedelta(days=200)
-        cls.open_in = deal("Rolling mill drives", 500000, probability=50, date_deadline=cls.today + timedelta(days=30))
-        cls.open_late = deal("Coke oven sensors", 200000, probability=20, date_deadline=cls.today + timedelta(days=200))
-        cls.plan = env["kam.account.plan"].create(
-            {
-                "account_id": cls.account.id,
-                "date_from": cls.today - timedelta(days=100),
-                "date_to": cls.today + timedelta(days=100),
-                "revenue_target": 1000000,
-                "wallet_estimate": 2000000,
-                "share_target": 40,
-                "phase_target": "cooperative",
-                "depth_target": "solution",
-            }
-        )
+from .common import KamAccountCase
 
 
 @tagged("post_install", "-at_install")

@@ -8,7 +8,7 @@ from odoo.tests import HttpCase, get_db_name, new_test_user, tagged
 from odoo.tests import common as odoo_test_common
 from odoo.tools import config
 
-from .common import KamGateCase, TourMixin
+from .common import KamAccountCase, KamGateCase, TourMixin
 
 
 @tagged("post_install", "-at_install")
@@ -89,3 +89,21 @@ class TestDealReviewTour(TourMixin, KamGateCase, HttpCase):
         self.assertEqual(mill.activity_ids.user_id, zhang)
         self.assertIn("Meet the CFO", str(mill.activity_ids.note))
         self.assertIn("Cut the downtime", mill.message_ids[0].body)
+
+
+@tagged("post_install", "-at_install")
+class TestAccountPlanTour(TourMixin, KamAccountCase, HttpCase):
+    def test_an_account_manager_fills_a_plan(self):
+        plan = self.plan
+        plan.write({"revenue_target": 0})
+        self.start_tour(
+            f"/odoo/action-kam_sales_process.kam_account_plan_action/{plan.id}",
+            "kam_account_plan_tour",
+            login=self.user_salesman.login,
+        )
+        self.assertEqual(plan.revenue_target, 1000000)
+        self.assertEqual(plan.objective_ids.mapped("name"), ["Win the rolling mill"])
+        self.assertEqual(plan.objective_ids.kind, "revenue")
+        self.assertEqual(plan.action_ids.objective_id, plan.objective_ids)
+        self.assertEqual(plan.action_ids.user_id, self.user_salesman)
+        self.assertEqual(plan.revenue_progress, 30.0)
