@@ -142,8 +142,7 @@ names = [node.get("name") for node in arch.iter("field") if node.getparent().tag
 
 def spec_of(fields):
     return {
-        name: {"fields": {"display_name": {}}} if Account._fields[name].type == "many2one" else {}
-        for name in fields
+        name: {"fields": {"display_name": {}}} if Account._fields[name].type == "many2one" else {} for name in fields
     }
 
 

@@ -156,11 +156,23 @@ def main():
         browser.js("document.querySelector('.o_notebook').scrollIntoView()")
         time.sleep(1)
         browser.shot("buying_centre")
-        browser.call("Page.navigate", url=f"{BASE}/odoo/action-kam_sales_process.kam_key_account_action")
+        browser.call("Page.navigate", url=f"{BASE}/odoo/action-kam_sales_process.kam_account_action")
         browser.wait_for(".o_list_renderer .o_data_row")
         browser.shot("key_accounts")
     finally:
         browser.close()
+    # the steel works' printed account plan: its first page
+    plan = rpc("ir.model.data", "check_object_reference", ["kam_sales_process", "demo_plan_steel"], session=session)[1]
+    rpc("ir.config_parameter", "set_param", ["report.url", BASE], session=session)  # wkhtmltopdf loads the styles here
+    url = f"{BASE}/report/pdf/kam_sales_process.report_kam_account_plan/{plan}"
+    request = urllib.request.Request(url, headers={"Cookie": f"session_id={session}"})
+    with urllib.request.urlopen(request, timeout=300) as response, tempfile.TemporaryDirectory() as folder:
+        pdf = f"{folder}/plan.pdf"
+        with open(pdf, "wb") as file:
+            file.write(response.read())
+        first_page = ["-f", "1", "-l", "1", "-singlefile"]
+        subprocess.run(["pdftoppm", "-png", "-r", "80", *first_page, pdf, f"{OUT}/account_plan"], check=True)
+    print(f"screenshots: {OUT}/account_plan.png")
 
 
 main()
