@@ -10,6 +10,7 @@ value for its trend.
 
 from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
 from ..kam_sales_process.vocabulary import DEEP_LEVELS
@@ -28,6 +29,14 @@ LTV_YEARS_DEFAULT = 3
 #: Relationship freshness: full until this many days without contact, nothing from FRESH_ZERO_DAYS on.
 FRESH_FULL_DAYS = 14
 FRESH_ZERO_DAYS = 90
+HEALTH_FIELDS = {
+    "health_score",
+    "health_previous",
+    "health_trend",
+    "health_weakest",
+    "health_details",
+    "health_date",
+}
 
 
 class KamAccount(models.Model):
@@ -95,6 +104,18 @@ class KamAccount(models.Model):
     health_details = fields.Text(string="Health Components", readonly=True, help="Each component's score.")
     health_date = fields.Datetime(string="Health Refreshed", readonly=True)
 
+    def write(self, vals):
+        # the health is the daily job's (or Refresh Health's), never a client's
+        forged = HEALTH_FIELDS & vals.keys()
+        if forged and not self.env.su:
+            raise UserError(
+                self.env._(
+                    "%(fields)s cannot be set: the key-account process fills them in.",
+                    fields=", ".join(self._fields[name]._description_string(self.env) for name in sorted(forged)),
+                )
+            )
+        return super().write(vals)
+
     # --- current plan ---------------------------------------------------------------------
 
     def _compute_current_plan(self):
@@ -141,14 +162,18 @@ class KamAccount(models.Model):
             )
         )
 
+    @api.depends_context("uid")  # the gaps name the deals the reader may see
     def _compute_coverage(self):
         roles = self.env["kam.buying.role"].sudo().search([])
         core = roles.filtered("is_core")
         coach = roles.filtered(lambda r: r.code == "coach")
         deals, people = {}, {}
         rows = self._kam_coverage_rows()
-        # the names of the deals the gaps may name, in one query
-        self.env["crm.lead"].sudo().browse({row[1] for row in rows}).fetch(["name"])
+        # the gaps name only the deals the reader may see (one query for all of them)
+        visible = {
+            lead.id: lead.name
+            for lead in self.env["crm.lead"].search_fetch([("id", "in", list({row[1] for row in rows}))], ["name"])
+        }
         for account_id, deal_id, stakeholder_id, level, role_ids, last_contact in rows:
             deals.setdefault(account_id, {}).setdefault(deal_id, 0)
             if stakeholder_id:
@@ -176,12 +201,12 @@ class KamAccount(models.Model):
             if coach and not has_coach:
                 gaps.append(self.env._("No coach"))
             if single:
-                names = self.env["crm.lead"].sudo().browse(single[:3]).mapped("name")
+                names = [visible[deal] for deal in single if deal in visible][:3]
                 gaps.append(
                     self.env._(
                         "Single-threaded deals (one person or none): %(deals)s%(more)s",
-                        deals=", ".join(names),
-                        more=" …" if len(single) > 3 else "",
+                        deals=", ".join(names) if names else str(len(single)),
+                        more=" …" if names and len(single) > len(names) else "",
                     )
                 )
             account.coverage_score = round(score)

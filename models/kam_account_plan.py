@@ -141,6 +141,18 @@ class KamAccountPlan(models.Model):
         help="The last review (or the plan's start) plus the review cadence of Settings.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            _refuse_system_fields(self, vals, {"name"})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        _refuse_system_fields(self, vals, {"name", "next_review_date"})
+        if "account_id" in vals and not self.env.su and any(plan.account_id.id != vals["account_id"] for plan in self):
+            raise UserError(self.env._("A plan stays with its account: make a new plan for the other account."))
+        return super().write(vals)
+
     @api.depends("account_id.partner_id.name", "date_from", "date_to")
     def _compute_name(self):
         for plan in self:
@@ -396,6 +408,24 @@ class KamAccountPlan(models.Model):
         return self.env.ref("kam_sales_process.action_report_kam_account_plan").report_action(self)
 
 
+def _refuse_system_fields(records, vals, names=()):
+    """Related and system-set fields are the addon's to write, never a client's (RPC included)."""
+    if records.env.su:
+        return
+    forged = sorted(
+        name
+        for name in vals
+        if name in names or (name in records._fields and records._fields[name].related and records._fields[name].store)
+    )
+    if forged:
+        raise UserError(
+            records.env._(
+                "%(fields)s cannot be set: the key-account process fills them in.",
+                fields=", ".join(records._fields[name]._description_string(records.env) for name in forged),
+            )
+        )
+
+
 def _check_plans_writable(records, plans):
     """Objectives and actions are edited by whoever may edit their plans (every plan involved)."""
     if not records.env.su and plans:
@@ -493,10 +523,13 @@ class KamAccountPlanObjective(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            _refuse_system_fields(self, vals)
         _check_plans_writable(self, self.env["kam.account.plan"].browse({v.get("plan_id") for v in vals_list} - {None}))
         return super().create(vals_list)
 
     def write(self, vals):
+        _refuse_system_fields(self, vals)
         _check_plans_writable(self, self.plan_id | self.env["kam.account.plan"].browse(vals.get("plan_id") or []))
         return super().write(vals)
 
@@ -558,6 +591,8 @@ class KamAccountPlanAction(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            _refuse_system_fields(self, vals)
         _check_plans_writable(self, self.env["kam.account.plan"].browse({v.get("plan_id") for v in vals_list} - {None}))
         for vals in vals_list:
             vals.pop("date_done", None)
@@ -566,6 +601,7 @@ class KamAccountPlanAction(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        _refuse_system_fields(self, vals)
         vals = dict(vals)
         vals.pop("date_done", None)
         # The owner of an action may tick it; anything else needs the right to edit the plan.

@@ -10,6 +10,8 @@ Win rates, lost revenue and the head-to-head per stage are grouped queries
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .kam_account_plan import _refuse_system_fields
+
 COMPETITOR_STATUSES = [
     ("incumbent", "Incumbent"),
     ("shortlisted", "Shortlisted"),
@@ -128,10 +130,13 @@ class KamLeadCompetitor(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            _refuse_system_fields(self, vals)
         self._check_leads_writable(self.env["crm.lead"].browse({vals.get("lead_id") for vals in vals_list} - {None}))
         return super().create(vals_list)
 
     def write(self, vals):
+        _refuse_system_fields(self, vals)
         if "lead_id" in vals and not self.env.su:
             raise UserError(self.env._("A competitor line cannot be moved to another deal: add it there instead."))
         self._check_leads_writable(self.lead_id)

@@ -13,6 +13,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .kam_account_plan import _refuse_system_fields
+
 CELL_STATUSES = [
     ("won", "Won"),
     ("pipeline", "In pipeline"),
@@ -40,7 +42,14 @@ class KamAccountUnit(models.Model):
     )
     active = fields.Boolean(default=True)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            _refuse_system_fields(self, vals)
+        return super().create(vals_list)
+
     def write(self, vals):
+        _refuse_system_fields(self, vals)
         if not self.env.su and "account_id" in vals:
             raise UserError(self.env._("A unit belongs to its customer: create it on the other account instead."))
         return super().write(vals)
@@ -105,9 +114,27 @@ class KamWhitespaceCell(models.Model):
         ("cell_unique", "unique(account_id, unit_id, offer_line_id)", "A unit and an offer line make one cell."),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            _refuse_system_fields(self, vals, {"from_deals", "lead_id"})
+        return super().create(vals_list)
+
     def write(self, vals):
+        _refuse_system_fields(self, vals, {"from_deals", "lead_id"})
         if not self.env.su and {"account_id", "unit_id", "offer_line_id"} & vals.keys():
             raise UserError(self.env._("A whitespace cell stays where it is: change its status instead."))
+        if (
+            not self.env.su
+            and {"status", "competitor_id", "estimated_value"} & vals.keys()
+            and self.filtered("from_deals")
+        ):
+            raise UserError(
+                self.env._(
+                    "The deals decide this cell (%(deal)s): change the deal instead.",
+                    deal=self.filtered("from_deals")[0].lead_id.display_name,
+                )
+            )
         return super().write(vals)
 
     def action_create_deal(self):

@@ -479,3 +479,79 @@ class TestWhitespace(KamAccountCase):
             self.mill.with_user(self.user_salesman).write({"account_id": other.id})
         with self.assertRaises(AccessError):
             self.env["kam.account.unit"].with_user(self.user_salesman).create({"account_id": other.id, "name": "X"})
+
+
+@tagged("post_install", "-at_install")
+class TestAccountPlanAttacks(KamAccountCase):
+    """What a salesperson could try over JSON-RPC: every write below is refused."""
+
+    def test_a_plan_keeps_its_account_and_its_filled_in_fields(self):
+        plan = self.plan.with_user(self.user_salesman)
+        other = self.env["kam.account"].create(
+            {"partner_id": self.env["res.partner"].create({"name": "Elsewhere", "is_company": True}).id,
+             "company_id": self.env.company.id, "user_id": self.user_salesman.id}
+        )  # fmt: skip
+        other_company = self.env["res.company"].create({"name": "Hidden Co"})
+        for vals in (
+            {"account_id": other.id},
+            {"user_id": self.user_sales_all.id},
+            {"company_id": other_company.id},
+            {"partner_id": other.partner_id.id},
+            {"name": "Forged"},
+            {"next_review_date": "2099-01-01"},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(UserError):
+                plan.write(vals)
+        self.assertEqual(self.plan.account_id, self.account)
+        self.assertEqual(self.account.user_id, self.user_salesman, "the account manager is untouched")
+
+    def test_objectives_and_actions_keep_their_company_and_done_date(self):
+        objective = self.env["kam.account.plan.objective"].create(
+            {"plan_id": self.plan.id, "name": "Grow", "kind": "other"}
+        )
+        action = self.env["kam.account.plan.action"].create(
+            {"plan_id": self.plan.id, "objective_id": objective.id, "name": "Call", "date_deadline": self.today}
+        )
+        other_company = self.env["res.company"].create({"name": "Hidden Co"})
+        with self.assertRaises(UserError):
+            objective.with_user(self.user_salesman).write({"company_id": other_company.id})
+        with self.assertRaises(UserError):
+            action.with_user(self.user_salesman).write({"company_id": other_company.id})
+        action.with_user(self.user_salesman).write({"date_done": "2020-01-01", "name": "Call the buyer"})
+        self.assertFalse(action.date_done, "the done date is the addon's")
+
+    def test_cells_the_deals_decide_stay_theirs(self):
+        tag = self.env["crm.tag"].create({"name": "Drives"})
+        self.env["kam.offer.line"].search([]).active = False
+        self.env["kam.offer.line"].create({"name": "Drives", "tag_ids": [(6, 0, tag.ids)]})
+        unit = self.env["kam.account.unit"].create({"account_id": self.account.id, "name": "Mill"})
+        self.won_recent.write({"kam_unit_id": unit.id, "tag_ids": [(6, 0, tag.ids)]})
+        self.account._kam_fill_whitespace()
+        cell = self.account.whitespace_ids.with_user(self.user_salesman)
+        self.assertEqual(cell.status, "won")
+        for vals in ({"status": "open"}, {"from_deals": False}, {"lead_id": self.open_in.id}):
+            with self.subTest(vals=vals), self.assertRaises(UserError):
+                cell.write(vals)
+        with self.assertRaises(UserError):
+            self.env["kam.whitespace.cell"].with_user(self.user_salesman).create(
+                {"account_id": self.account.id, "unit_id": unit.id, "offer_line_id": cell.offer_line_id.id,
+                 "from_deals": True}
+            )  # fmt: skip
+
+    def test_competitor_lines_keep_their_company_and_health_is_the_jobs(self):
+        competitor = self.env["kam.competitor"].create({"name": "Rival"})
+        line = self.env["kam.lead.competitor"].create({"lead_id": self.open_in.id, "competitor_id": competitor.id})
+        other_company = self.env["res.company"].create({"name": "Hidden Co"})
+        with self.assertRaises(UserError):
+            line.with_user(self.user_salesman).write({"company_id": other_company.id})
+        with self.assertRaises(UserError):
+            self.account.with_user(self.user_sales_manager).write({"health_score": 100})
+        self.account.with_user(self.user_sales_manager).action_refresh_health()
+        self.assertTrue(self.account.health_date)
+
+    def test_coverage_names_only_the_deals_the_reader_may_see(self):
+        self.open_late.user_id = self.user_sales_all  # not the salesperson's deal
+        gaps = self.account.with_user(self.user_salesman).coverage_gaps
+        self.assertIn("Rolling mill drives", gaps)
+        self.assertNotIn("Coke oven sensors", gaps)
+        self.assertIn("Coke oven sensors", self.account.coverage_gaps, "the administrator sees both")
