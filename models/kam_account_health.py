@@ -46,7 +46,7 @@ class KamAccount(models.Model):
         "kam.account.plan", "account_id", string="Plans", help="The account's plans, past and current."
     )
     current_plan_id = fields.Many2one(
-        "kam.account.plan", compute="_compute_current_plan", string="Current Plan", help="The plan of today's period."
+        "kam.account.plan", compute="_compute_current_plan", help="The plan of today's period."
     )
     plan_revenue_progress = fields.Float(
         string="Plan Progress (%)",
@@ -164,7 +164,7 @@ class KamAccount(models.Model):
 
     @api.depends_context("uid")  # the gaps name the deals the reader may see
     def _compute_coverage(self):
-        roles = self.env["kam.buying.role"].sudo().search([])
+        roles = self.env["kam.buying.role"].sudo().search([("active", "=", True)])
         core = roles.filtered("is_core")
         coach = roles.filtered(lambda r: r.code == "coach")
         deals, people = {}, {}
@@ -387,7 +387,7 @@ class KamAccount(models.Model):
     @api.model
     def _cron_kam_refresh_health(self, batch_size=1000):
         """Daily: refresh the health of every key account, a batch at a time."""
-        accounts = self.sudo().search([], order="id")
+        accounts = self.sudo().search([("company_id", "!=", False)], order="id")
         for start in range(0, len(accounts), batch_size):
             batch = accounts[start : start + batch_size]
             batch.filtered("unit_ids")._kam_fill_whitespace()

@@ -438,7 +438,7 @@ class KamAccountPlanObjective(models.Model):
     _order = "plan_id, sequence, id"
 
     sequence = fields.Integer(default=10)
-    plan_id = fields.Many2one("kam.account.plan", string="Plan", required=True, ondelete="cascade", index=True)
+    plan_id = fields.Many2one("kam.account.plan", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="plan_id.company_id", store=True)
     name = fields.Char(string="Objective", required=True, translate=False)
     kind = fields.Selection(
@@ -452,9 +452,7 @@ class KamAccountPlanObjective(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Key Person", help="For a key person's depth: whom we want to know better."
     )
-    target_level = fields.Selection(
-        list(PERSONAL_LEVEL_LABELS), string="Target Level", help="For a key person: the depth to reach."
-    )
+    target_level = fields.Selection(list(PERSONAL_LEVEL_LABELS), help="For a key person: the depth to reach.")
     current_level = fields.Selection(
         list(PERSONAL_LEVEL_LABELS),
         compute="_compute_achieved",
@@ -551,11 +549,10 @@ class KamAccountPlanAction(models.Model):
     _description = "Account Plan Action"
     _order = "done, date_deadline, id"
 
-    plan_id = fields.Many2one("kam.account.plan", string="Plan", required=True, ondelete="cascade", index=True)
+    plan_id = fields.Many2one("kam.account.plan", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="plan_id.company_id", store=True)
     objective_id = fields.Many2one(
         "kam.account.plan.objective",
-        string="Objective",
         required=True,
         ondelete="cascade",
         domain="[('plan_id', '=', plan_id)]",

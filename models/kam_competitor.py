@@ -28,7 +28,7 @@ class KamCompetitor(models.Model):
     name = fields.Char(required=True, help="The competitor's name.")
     active = fields.Boolean(default=True, help="Archived competitors are kept on past deals but not offered.")
     company_id = fields.Many2one(
-        "res.company", string="Company", index=True, help="Leave empty to share the competitor between companies."
+        "res.company", index=True, help="Leave empty to share the competitor between companies."
     )
     color = fields.Integer(help="Colour of the competitor's tag.")
     website = fields.Char(help="The competitor's website.")
@@ -100,7 +100,6 @@ class KamLeadCompetitor(models.Model):
     company_id = fields.Many2one(related="lead_id.company_id", store=True)
     competitor_id = fields.Many2one(
         "kam.competitor",
-        string="Competitor",
         required=True,
         ondelete="restrict",
         index=True,
@@ -144,6 +143,10 @@ class KamLeadCompetitor(models.Model):
 
     def unlink(self):
         self._check_leads_writable(self.lead_id)
+        return super().unlink()
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_lost_to(self):
         lost_to = self.filtered(lambda line: line.lead_id.kam_lost_to_id == line.competitor_id)
         if lost_to:
             raise UserError(
@@ -152,7 +155,6 @@ class KamLeadCompetitor(models.Model):
                     deals=", ".join(lost_to.lead_id.mapped("display_name")),
                 )
             )
-        return super().unlink()
 
 
 class CrmLead(models.Model):
@@ -199,21 +201,6 @@ class CrmLead(models.Model):
                 missing.append({"lead_id": lead.id, "competitor_id": lead.kam_lost_to_id.id, "status": "preferred"})
         if missing:
             Line.create(missing)
-
-
-class CrmLeadLost(models.TransientModel):
-    _inherit = "crm.lead.lost"
-
-    kam_lost_to_id = fields.Many2one(
-        "kam.competitor",
-        string="Lost To",
-        help="The competitor that won the deal, if any: counted in the competitor reports.",
-    )
-
-    def action_lost_reason_apply(self):
-        if self.kam_lost_to_id:
-            self.lead_ids.write({"kam_lost_to_id": self.kam_lost_to_id.id})
-        return super().action_lost_reason_apply()
 
 
 class KamCompetitorReport(models.Model):

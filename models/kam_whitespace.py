@@ -76,7 +76,7 @@ class KamOfferLine(models.Model):
     @api.model
     def action_create_from_tags(self):
         """One offer line per deal tag not yet in a line: the default whitespace columns."""
-        used = self.with_context(active_test=False).search([]).tag_ids
+        used = self.with_context(active_test=False).search([("tag_ids", "!=", False)]).tag_ids
         tags = self.env["crm.tag"].search([("id", "not in", used.ids)])
         self.create([{"name": tag.name, "tag_ids": [(6, 0, tag.ids)]} for tag in tags])
         return {"type": "ir.actions.client", "tag": "reload"}
@@ -91,9 +91,9 @@ class KamWhitespaceCell(models.Model):
     company_id = fields.Many2one(related="account_id.company_id", store=True)
     currency_id = fields.Many2one(related="account_id.currency_id")
     unit_id = fields.Many2one(
-        "kam.account.unit", string="Unit", required=True, ondelete="cascade", domain="[('account_id', '=', account_id)]"
+        "kam.account.unit", required=True, ondelete="cascade", domain="[('account_id', '=', account_id)]"
     )
-    offer_line_id = fields.Many2one("kam.offer.line", string="Offer Line", required=True, ondelete="cascade")
+    offer_line_id = fields.Many2one("kam.offer.line", required=True, ondelete="cascade")
     status = fields.Selection(
         CELL_STATUSES,
         required=True,
@@ -102,7 +102,7 @@ class KamWhitespaceCell(models.Model):
         "set by hand.",
     )
     from_deals = fields.Boolean(readonly=True, help="The status comes from the account's deals.")
-    competitor_id = fields.Many2one("kam.competitor", string="Competitor", help="Who holds the cell.")
+    competitor_id = fields.Many2one("kam.competitor", help="Who holds the cell.")
     estimated_value = fields.Monetary(
         currency_field="currency_id",
         help="What the cell is worth: the deals' revenue, or your estimate of the potential.",
@@ -164,7 +164,7 @@ class KamAccount(models.Model):
     unit_ids = fields.One2many(
         "kam.account.unit", "account_id", string="Units", help="The customer's sites, business units or departments."
     )
-    whitespace_ids = fields.One2many("kam.whitespace.cell", "account_id", string="Whitespace")
+    whitespace_ids = fields.One2many("kam.whitespace.cell", "account_id")
 
     def _kam_fill_whitespace(self):
         """Create the missing cells and set the status of those the deals decide (one query for the deals)."""
