@@ -175,6 +175,24 @@ class CrmLead(models.Model):
         help="The competitor that won the deal we lost.",
     )
 
+    kam_competition_known = fields.Char(
+        string="Competitors Known",
+        compute="_compute_kam_competition_known",
+        help="The competitors recorded on the deal and their status: what the 7+3 item 'Competition' scores.",
+    )
+
+    @api.depends("kam_competitor_ids.competitor_id", "kam_competitor_ids.status")
+    @api.depends_context("lang")
+    def _compute_kam_competition_known(self):
+        labels = dict(self.env["kam.lead.competitor"]._fields["status"]._description_selection(self.env))
+        for lead in self:
+            lines = lead.kam_competitor_ids
+            lead.kam_competition_known = (
+                ", ".join(f"{line.competitor_id.name} ({labels[line.status]})" for line in lines)
+                if lines
+                else self.env._("None recorded")
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
         leads = super().create(vals_list)

@@ -219,6 +219,15 @@ class TestCompetitors(KamAccountCase):
         self.assertEqual(rows[(self.northern.id, self.stage_open.id)], (0, 1))
         self.assertEqual(rows[(self.eastern.id, self.stage_open.id)], (0, 1))
 
+    def test_the_7_3_competition_item_reads_the_competitors(self):
+        self.assertEqual(self.open_in.kam_competition_known, "None recorded")
+        self.env["kam.lead.competitor"].create(
+            {"lead_id": self.open_in.id, "competitor_id": self.northern.id, "status": "preferred"}
+        )
+        self.assertEqual(self.open_in.kam_competition_known, "Northern Steel Systems (Preferred)")
+        with self.assertRaises(UserError):
+            self.open_in.with_user(self.user_salesman).write({"kam_competition_known": "Nobody"})
+
     def test_a_lost_to_line_stays_and_lines_follow_their_deal(self):
         self._lose(self.open_in, self.northern)
         with self.assertRaises(UserError):
