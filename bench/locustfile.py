@@ -14,6 +14,7 @@ import json
 import os
 import random
 import time
+from xml.etree import ElementTree
 
 from locust import HttpUser, between, events, task
 from locust.exception import StopUser
@@ -32,6 +33,40 @@ _ids = itertools.count(1)
 #: 600,000 rounds: 55 at once are a start-of-day storm that would swamp a 30-second smoke run)
 USERS = int(os.environ.get("KAM_LOAD_USERS", "55"))
 _logged_in = []
+
+
+_SPECS = {}
+
+
+def view_spec(arch, model, models):
+    """The ``web_read`` specification of a view's arch, as the web client builds it (fields of sub-lists too)."""
+    root = ElementTree.fromstring(arch)
+    fields = models[model]["fields"] if "fields" in models[model] else models[model]
+
+    def spec_of(node, fields):
+        spec = {}
+        for child in node:
+            if child.tag == "field" and child.get("name") in fields:
+                name = child.get("name")
+                description = fields[name]
+                kind = description["type"]
+                if kind == "many2one":
+                    spec[name] = {"fields": {"display_name": {}}}
+                elif kind in ("one2many", "many2many"):
+                    comodel = description["relation"]
+                    sub = child.find("list")
+                    co_fields = models.get(comodel, {}).get("fields", {})
+                    if sub is not None and co_fields:
+                        spec[name] = {"fields": spec_of(sub, co_fields), "limit": 40}
+                    else:
+                        spec[name] = {"fields": {"display_name": {}, **({"color": {}} if "color" in co_fields else {})}}
+                else:
+                    spec[name] = {}
+            elif child.tag != "field":
+                spec.update(spec_of(child, fields))
+        return spec
+
+    return spec_of(root, fields)
 
 
 class OdooUser(HttpUser):
@@ -98,34 +133,36 @@ class OdooUser(HttpUser):
             return None, False
 
     # what every user does ------------------------------------------------------------
+    def specs(self):
+        """The kanban card's and the deal form's specifications, read from the views this side's user gets.
+
+        The web client asks for the fields of the view it shows: the same here, on both sides (each
+        side's own views), so that a deal opened costs what the form costs, not a hand-picked subset.
+        Read once per process, like the web client's view cache.
+        """
+        if not _SPECS:
+            result, ok = self.call("load views (once)", "crm.lead", "get_views",
+                                   [[[False, "kanban"], [False, "form"]]], {"options": {}})  # fmt: skip
+            if not ok:
+                raise StopUser()
+            fields = result["models"]
+            _SPECS["kanban"] = view_spec(result["views"]["kanban"]["arch"], "crm.lead", fields)
+            _SPECS["form"] = view_spec(result["views"]["form"]["arch"], "crm.lead", fields)
+        return _SPECS
+
     def kanban(self, extra_domain=()):
         domain = [["type", "=", "opportunity"], ["team_id", "=", SETUP["team"]], *extra_domain]
         self.call("kanban: groups", "crm.lead", "web_read_group", [], {
             "domain": domain, "groupby": ["stage_id"], "fields": ["expected_revenue:sum"], "lazy": True,
         })  # fmt: skip
-        spec = {"name": {}, "expected_revenue": {}, "priority": {}, "stage_id": {"fields": {"display_name": {}}},
-                "user_id": {"fields": {"display_name": {}}}, "partner_id": {"fields": {"display_name": {}}},
-                "activity_state": {}, "tag_ids": {"fields": {"display_name": {}, "color": {}}}}  # fmt: skip
-        if ADDON:
-            spec.update({"kam_gate_done": {}, "kam_gate_total": {}, "kam_grade": {}, "kam_is_stuck": {},
-                         "kam_red_flag_ids": {"fields": {"display_name": {}, "color": {}}}})  # fmt: skip
         result, _ok = self.call("kanban: cards", "crm.lead", "web_search_read", [], {
-            "domain": domain, "specification": spec, "limit": 80, "order": "stage_id, priority desc, id desc",
+            "domain": domain, "specification": self.specs()["kanban"], "limit": 80,
+            "order": "stage_id, priority desc, id desc",
         })  # fmt: skip
         return [record["id"] for record in (result or {}).get("records", [])]
 
     def open_deal(self, deal_id):
-        spec = {"name": {}, "expected_revenue": {}, "probability": {}, "stage_id": {"fields": {"display_name": {}}},
-                "partner_id": {"fields": {"display_name": {}}}, "description": {},
-                "message_ids": {}, "activity_ids": {}}  # fmt: skip
-        if ADDON:
-            spec.update({
-                "kam_milestone_ids": {"fields": {"state": {}, "kind": {}, "stage_id": {}, "passed": {},
-                                                 "milestone_id": {"fields": {"display_name": {}}}}},
-                "kam_stakeholder_ids": {"fields": {"partner_id": {"fields": {"display_name": {}}},
-                                                   "role_ids": {"fields": {"display_name": {}}}}},
-                "kam_gate_open": {}, "kam_qualification_score": {},
-            })  # fmt: skip
+        spec = self.specs()["form"]
         result, _ok = self.call("open deal", "crm.lead", "web_read", [[deal_id]], {"specification": spec})
         return result[0] if result else None
 
@@ -180,7 +217,7 @@ class Salesperson(OdooUser):
         if not ADDON:
             return
         deal = self.open_deal(random.choice(self.deals))
-        rows = [row for row in (deal or {}).get("kam_milestone_ids", []) if row["kind"] == "check"]
+        rows = [row for row in (deal or {}).get("kam_current_milestone_ids", []) if row.get("kind") == "check"]
         if not rows:
             return
         row = random.choice(rows)

@@ -349,16 +349,8 @@ class KamAccountPlan(models.Model):
         """Daily: remind the account manager of every current plan due for review (once per due date)."""
         today = fields.Date.context_today(self)
         plans = self.sudo().search([("is_current", "=", True), ("next_review_date", "<=", today)])
-        pending = plans.filtered(
-            lambda p: (
-                not p.activity_ids.filtered(
-                    lambda a: (
-                        a.activity_type_id.get_external_id().get(a.activity_type_id.id)
-                        == "kam_sales_process.mail_activity_type_plan_review"
-                    )
-                )
-            )
-        )
+        reminder = self.env.ref("kam_sales_process.mail_activity_type_plan_review")
+        pending = plans.filtered(lambda p: reminder not in p.activity_ids.activity_type_id)
         for plan in pending:
             plan.activity_schedule(
                 "kam_sales_process.mail_activity_type_plan_review",

@@ -127,7 +127,13 @@ class ResConfigSettings(models.TransientModel):
         lead = self.env["crm.lead"]
         before = lead._kam_get_new_face_days()
         grades_before = lead._kam_get_grade_matrix()
+        Plan = self.env["kam.account.plan"]
+        cadence_before = Plan._kam_review_days()
         result = super().set_values()
+        if Plan._kam_review_days() != cadence_before:
+            # the next review of every plan follows the new cadence
+            plans = Plan.sudo().with_context(active_test=False).search([("date_from", "!=", False)])
+            self.env.add_to_compute(Plan._fields["next_review_date"], plans)
         if lead._kam_get_new_face_days() != before:
             lead._kam_refresh_all_red_flags()
         if lead._kam_get_grade_matrix() != grades_before:

@@ -104,9 +104,11 @@ class TestAccountPlan(KamAccountCase):
             self.plan.share_target = 140
 
     def test_review_cadence_reminds_the_account_manager_once(self):
-        self.env["ir.config_parameter"].sudo().set_param("kam_sales_process.plan_review_days", "30")
-        self.plan.invalidate_recordset()
-        self.plan._compute_next_review_date()
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.kam_plan_review_days, 90)
+        self.assertEqual(self.plan.next_review_date, self.today - timedelta(days=10))
+        settings.kam_plan_review_days = 30
+        settings.execute()
         self.assertEqual(self.plan.next_review_date, self.today - timedelta(days=70))
         Plan = self.env["kam.account.plan"]
         self.assertEqual(Plan._cron_kam_plan_review_reminders(), 1)
