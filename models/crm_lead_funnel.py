@@ -174,3 +174,14 @@ class CrmLead(models.Model):
             )
         if digests:
             self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(digests)
+
+    def action_kam_open_stage_history(self):
+        """The deal's stays in each stage (opened on demand: the deal's form reads none of them)."""
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id("kam_sales_process.kam_stage_history_action")
+        action.update(
+            name=self.env._("Stage History: %(deal)s", deal=self.display_name),
+            domain=[("lead_id", "=", self.id)],
+            context={"create": False},
+        )
+        return action

@@ -90,3 +90,14 @@ class CrmLead(models.Model):
         if want:
             return overdue
         return ["!", "&", "&", "&", "&", *overdue]
+
+    def action_kam_open_reviews(self):
+        """The reviews that took the deal (opened on demand: the deal's form reads none of them)."""
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id("kam_sales_process.kam_deal_review_line_action_mine")
+        action.update(
+            name=self.env._("Deal Reviews: %(deal)s", deal=self.display_name),
+            domain=[("lead_id", "=", self.id)],
+            context={"create": False},
+        )
+        return action

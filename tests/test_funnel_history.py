@@ -3,6 +3,7 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+from lxml import etree
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
@@ -286,3 +287,19 @@ class TestStuckDeals(FunnelCase):
         deal = self._deal()
         with self.assertRaises(UserError):
             deal.with_user(self.user_salesman).write({"kam_is_stuck": True})
+
+
+@tagged("post_install", "-at_install")
+class TestDealFormOpensHistoryOnDemand(KamCase):
+    def test_the_form_reads_no_stay_nor_review_and_the_buttons_open_them(self):
+        arch = self.env["crm.lead"].get_views([(False, "form")])["views"]["form"]["arch"]
+        names = {node.get("name") for node in etree.fromstring(arch).iter("field")}
+        self.assertNotIn("kam_stage_history_ids", names, "the deal form loads no stage history")
+        self.assertNotIn("kam_review_line_ids", names, "the deal form loads no review lines")
+        deal = self.env["crm.lead"].create({"name": "On demand", "type": "opportunity"})
+        history = deal.action_kam_open_stage_history()
+        self.assertEqual(self.env["kam.stage.history"].search(history["domain"]), deal.kam_stage_history_ids)
+        self.assertTrue(deal.kam_stage_history_ids)
+        reviews = deal.action_kam_open_reviews()
+        self.assertEqual(reviews["res_model"], "kam.deal.review.line")
+        self.assertEqual(reviews["domain"], [("lead_id", "=", deal.id)])
