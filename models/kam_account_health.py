@@ -10,10 +10,10 @@ value for its trend.
 
 from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
 from ..kam_sales_process.vocabulary import DEEP_LEVELS
+from .kam_guards import refuse_system_fields
 
 #: Health components: code, label, Settings key of the weight and its default.
 HEALTH_COMPONENTS = [
@@ -29,6 +29,18 @@ LTV_YEARS_DEFAULT = 3
 #: Relationship freshness: full until this many days without contact, nothing from FRESH_ZERO_DAYS on.
 FRESH_FULL_DAYS = 14
 FRESH_ZERO_DAYS = 90
+#: The deal fields the account queries read (flushed first).
+DEAL_FIELDS = [
+    "partner_id",
+    "company_id",
+    "active",
+    "type",
+    "stage_id",
+    "expected_revenue",
+    "probability",
+    "date_closed",
+    "date_deadline",
+]
 HEALTH_FIELDS = {
     "health_score",
     "health_previous",
@@ -106,14 +118,7 @@ class KamAccount(models.Model):
 
     def write(self, vals):
         # the health is the daily job's (or Refresh Health's), never a client's
-        forged = HEALTH_FIELDS & vals.keys()
-        if forged and not self.env.su:
-            raise UserError(
-                self.env._(
-                    "%(fields)s cannot be set: the key-account process fills them in.",
-                    fields=", ".join(self._fields[name]._description_string(self.env) for name in sorted(forged)),
-                )
-            )
+        refuse_system_fields(self, vals, HEALTH_FIELDS)
         return super().write(vals)
 
     # --- current plan ---------------------------------------------------------------------
@@ -131,6 +136,46 @@ class KamAccount(models.Model):
             account.plan_pipeline_coverage = plan.pipeline_coverage if plan else 0.0
             account.plan_actions_overdue = plan.actions_overdue if plan else 0
 
+    # --- the accounts' deals ------------------------------------------------------------
+
+    @api.model
+    def _kam_account_deals_from(self, keys, customers, companies, periods=None):
+        """The ``FROM`` of the account queries (plan progress, coverage, lifetime value).
+
+        ``a(key, customer, company)`` per account (``periods``: a list of date
+        from and a list of date to add ``a.date_from``, ``a.date_to``), each deal
+        ``l`` of the customer's company (its commercial partner) in our company or
+        in none, and the deal's stage ``s``.  Flushes what the queries read.
+        """
+        self.env["crm.lead"].flush_model(DEAL_FIELDS)
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        if periods is None:
+            accounts = SQL(
+                "unnest(%s::int[], %s::int[], %s::int[]) AS a(key, customer, company)", keys, customers, companies
+            )
+        else:
+            accounts = SQL(
+                "unnest(%s::int[], %s::int[], %s::int[], %s::date[], %s::date[])"
+                " AS a(key, customer, company, date_from, date_to)",
+                keys,
+                customers,
+                companies,
+                *periods,
+            )
+        return SQL(
+            """%s
+                  JOIN res_partner p ON p.commercial_partner_id = a.customer
+                  JOIN crm_lead l ON l.partner_id = p.id AND (l.company_id = a.company OR l.company_id IS NULL)
+                  LEFT JOIN crm_stage s ON s.id = l.stage_id""",
+            accounts,
+        )
+
+    def _kam_deals_of_accounts(self):
+        """``_kam_account_deals_from`` for these accounts (saved ones, with a customer and a company)."""
+        return self._kam_account_deals_from(
+            [a._origin.id for a in self], [a.partner_id.id for a in self], [a.company_id.id for a in self]
+        )
+
     # --- coverage -------------------------------------------------------------------------
 
     def _kam_coverage_rows(self):
@@ -138,27 +183,20 @@ class KamAccount(models.Model):
         accounts = self.filtered(lambda a: a._origin.id and a.partner_id and a.company_id)
         if not accounts:
             return []
-        self.env["crm.lead"].flush_model(["partner_id", "company_id", "active", "type", "stage_id"])
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
         self.env["kam.stakeholder"].flush_model(["lead_id", "relationship_level", "role_ids", "last_contact_date"])
+        deals = accounts._kam_deals_of_accounts()
         return self.env.execute_query(
             SQL(
                 """
-                SELECT a.id, l.id, s.id, s.relationship_level, array_remove(array_agg(r.role_id), NULL),
-                       s.last_contact_date
-                  FROM unnest(%s::int[], %s::int[], %s::int[]) AS a(id, customer, company)
-                  JOIN res_partner p ON p.commercial_partner_id = a.customer
-                  JOIN crm_lead l ON l.partner_id = p.id AND (l.company_id = a.company OR l.company_id IS NULL)
-                   AND l.active AND l.type = 'opportunity'
-                  LEFT JOIN crm_stage st ON st.id = l.stage_id
-                  LEFT JOIN kam_stakeholder s ON s.lead_id = l.id
-                  LEFT JOIN kam_stakeholder_role_rel r ON r.stakeholder_id = s.id
-                 WHERE NOT COALESCE(st.is_won, FALSE)
-                 GROUP BY a.id, l.id, s.id
+                SELECT a.key, l.id, sh.id, sh.relationship_level, array_remove(array_agg(r.role_id), NULL),
+                       sh.last_contact_date
+                  FROM %s
+                  LEFT JOIN kam_stakeholder sh ON sh.lead_id = l.id
+                  LEFT JOIN kam_stakeholder_role_rel r ON r.stakeholder_id = sh.id
+                 WHERE l.active AND l.type = 'opportunity' AND NOT COALESCE(s.is_won, FALSE)
+                 GROUP BY a.key, l.id, sh.id
                 """,
-                [a._origin.id for a in accounts],
-                [a.partner_id.id for a in accounts],
-                [a.company_id.id for a in accounts],
+                deals,
             )
         )
 
@@ -241,15 +279,11 @@ class KamAccount(models.Model):
         accounts = self.filtered(lambda a: a._origin.id and a.partner_id and a.company_id)
         figures = {}
         if accounts:
-            self.env["crm.lead"].flush_model(
-                ["partner_id", "company_id", "active", "type", "stage_id", "expected_revenue", "probability",
-                 "date_closed"]
-            )  # fmt: skip
-            self.env["res.partner"].flush_model(["commercial_partner_id"])
+            deals = accounts._kam_deals_of_accounts()
             for account_id, won, first_won, weighted in self.env.execute_query(
                 SQL(
                     """
-                    SELECT a.id,
+                    SELECT a.key,
                            COALESCE(SUM(l.expected_revenue) FILTER (WHERE l.active AND s.is_won
                                                                       AND l.date_closed::date >= %(since)s), 0),
                            MIN(l.date_closed::date) FILTER (WHERE l.active AND s.is_won
@@ -257,17 +291,11 @@ class KamAccount(models.Model):
                            COALESCE(SUM(l.expected_revenue * COALESCE(l.probability, 0) / 100.0)
                                     FILTER (WHERE l.active AND l.type = 'opportunity'
                                               AND NOT COALESCE(s.is_won, FALSE)), 0)
-                      FROM unnest(%(ids)s::int[], %(customers)s::int[], %(companies)s::int[])
-                           AS a(id, customer, company)
-                      JOIN res_partner p ON p.commercial_partner_id = a.customer
-                      JOIN crm_lead l ON l.partner_id = p.id AND (l.company_id = a.company OR l.company_id IS NULL)
-                      LEFT JOIN crm_stage s ON s.id = l.stage_id
-                     GROUP BY a.id
+                      FROM %(deals)s
+                     GROUP BY a.key
                     """,
                     since=since,
-                    ids=[a._origin.id for a in accounts],
-                    customers=[a.partner_id.id for a in accounts],
-                    companies=[a.company_id.id for a in accounts],
+                    deals=deals,
                 )
             ):
                 figures[account_id] = (float(won), first_won, float(weighted))

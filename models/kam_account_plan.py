@@ -16,6 +16,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..kam_sales_process.vocabulary import COMPANY_LEVEL_LABELS, PERSONAL_LEVEL_LABELS, PERSONAL_LEVELS, PHASE_LABELS
+from .kam_guards import check_parents_writable, refuse_system_fields
 
 #: Settings key of the review cadence (days) and its default.
 REVIEW_DAYS_PARAM = "kam_sales_process.plan_review_days"
@@ -144,11 +145,11 @@ class KamAccountPlan(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            _refuse_system_fields(self, vals, {"name"})
+            refuse_system_fields(self, vals, {"name"})
         return super().create(vals_list)
 
     def write(self, vals):
-        _refuse_system_fields(self, vals, {"name", "next_review_date"})
+        refuse_system_fields(self, vals, {"name", "next_review_date"})
         if "account_id" in vals and not self.env.su and any(plan.account_id.id != vals["account_id"] for plan in self):
             raise UserError(self.env._("A plan stays with its account: make a new plan for the other account."))
         return super().write(vals)
@@ -238,40 +239,25 @@ class KamAccountPlan(models.Model):
         """
         if not periods:
             return {}
-        self.env["crm.lead"].flush_model(
-            [
-                "partner_id",
-                "company_id",
-                "active",
-                "type",
-                "stage_id",
-                "expected_revenue",
-                "date_closed",
-                "date_deadline",
-            ]
+        deals = self.env["kam.account"]._kam_account_deals_from(
+            [p[0] for p in periods],
+            [p[1] for p in periods],
+            [p[2] for p in periods],
+            periods=([p[3] for p in periods], [p[4] for p in periods]),
         )
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT q.key,
+                SELECT a.key,
                        COALESCE(SUM(l.expected_revenue) FILTER (
-                           WHERE l.active AND s.is_won AND l.date_closed::date BETWEEN q.date_from AND q.date_to), 0),
+                           WHERE l.active AND s.is_won AND l.date_closed::date BETWEEN a.date_from AND a.date_to), 0),
                        COALESCE(SUM(l.expected_revenue) FILTER (
                            WHERE l.active AND l.type = 'opportunity' AND NOT COALESCE(s.is_won, FALSE)
-                             AND (l.date_deadline IS NULL OR l.date_deadline <= q.date_to)), 0)
-                  FROM unnest(%s::int[], %s::int[], %s::int[], %s::date[], %s::date[])
-                       AS q(key, customer, company, date_from, date_to)
-                  JOIN res_partner p ON p.commercial_partner_id = q.customer
-                  JOIN crm_lead l ON l.partner_id = p.id AND (l.company_id = q.company OR l.company_id IS NULL)
-                  LEFT JOIN crm_stage s ON s.id = l.stage_id
-                 GROUP BY q.key
+                             AND (l.date_deadline IS NULL OR l.date_deadline <= a.date_to)), 0)
+                  FROM %s
+                 GROUP BY a.key
                 """,
-                [p[0] for p in periods],
-                [p[1] for p in periods],
-                [p[2] for p in periods],
-                [p[3] for p in periods],
-                [p[4] for p in periods],
+                deals,
             )
         )
         return {key: (float(won), float(pipeline)) for key, won, pipeline in rows}
@@ -400,30 +386,6 @@ class KamAccountPlan(models.Model):
         return self.env.ref("kam_sales_process.action_report_kam_account_plan").report_action(self)
 
 
-def _refuse_system_fields(records, vals, names=()):
-    """Related and system-set fields are the addon's to write, never a client's (RPC included)."""
-    if records.env.su:
-        return
-    forged = sorted(
-        name
-        for name in vals
-        if name in names or (name in records._fields and records._fields[name].related and records._fields[name].store)
-    )
-    if forged:
-        raise UserError(
-            records.env._(
-                "%(fields)s cannot be set: the key-account process fills them in.",
-                fields=", ".join(records._fields[name]._description_string(records.env) for name in forged),
-            )
-        )
-
-
-def _check_plans_writable(records, plans):
-    """Objectives and actions are edited by whoever may edit their plans (every plan involved)."""
-    if not records.env.su and plans:
-        plans.check_access("write")
-
-
 class KamAccountPlanObjective(models.Model):
     _name = "kam.account.plan.objective"
     _description = "Account Plan Objective"
@@ -470,6 +432,7 @@ class KamAccountPlanObjective(models.Model):
         if people:
             self.env["kam.stakeholder"].flush_model(["partner_id", "lead_id", "relationship_level"])
             self.env["crm.lead"].flush_model(["partner_id"])
+            self.env["res.partner"].flush_model(["commercial_partner_id"])
             for partner_id, customer_id, level in self.env.execute_query(
                 SQL(
                     """
@@ -514,17 +477,18 @@ class KamAccountPlanObjective(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            _refuse_system_fields(self, vals)
-        _check_plans_writable(self, self.env["kam.account.plan"].browse({v.get("plan_id") for v in vals_list} - {None}))
+            refuse_system_fields(self, vals)
+        plans = self.env["kam.account.plan"].browse({v.get("plan_id") for v in vals_list} - {None})
+        check_parents_writable(self, plans)
         return super().create(vals_list)
 
     def write(self, vals):
-        _refuse_system_fields(self, vals)
-        _check_plans_writable(self, self.plan_id | self.env["kam.account.plan"].browse(vals.get("plan_id") or []))
+        refuse_system_fields(self, vals)
+        check_parents_writable(self, self.plan_id | self.env["kam.account.plan"].browse(vals.get("plan_id") or []))
         return super().write(vals)
 
     def unlink(self):
-        _check_plans_writable(self, self.plan_id)
+        check_parents_writable(self, self.plan_id)
         return super().unlink()
 
     @api.constrains("kind", "partner_id", "target_level")
@@ -581,8 +545,9 @@ class KamAccountPlanAction(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            _refuse_system_fields(self, vals)
-        _check_plans_writable(self, self.env["kam.account.plan"].browse({v.get("plan_id") for v in vals_list} - {None}))
+            refuse_system_fields(self, vals)
+        plans = self.env["kam.account.plan"].browse({v.get("plan_id") for v in vals_list} - {None})
+        check_parents_writable(self, plans)
         for vals in vals_list:
             vals.pop("date_done", None)
             if vals.get("done"):
@@ -590,16 +555,16 @@ class KamAccountPlanAction(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        _refuse_system_fields(self, vals)
+        refuse_system_fields(self, vals)
         vals = dict(vals)
         vals.pop("date_done", None)
         # The owner of an action may tick it; anything else needs the right to edit the plan.
         if not (vals.keys() <= {"done"} and all(action.user_id == self.env.user for action in self)):
-            _check_plans_writable(self, self.plan_id | self.env["kam.account.plan"].browse(vals.get("plan_id") or []))
+            check_parents_writable(self, self.plan_id | self.env["kam.account.plan"].browse(vals.get("plan_id") or []))
         if "done" in vals:
             vals["date_done"] = fields.Date.context_today(self) if vals["done"] else False
         return super().write(vals)
 
     def unlink(self):
-        _check_plans_writable(self, self.plan_id)
+        check_parents_writable(self, self.plan_id)
         return super().unlink()

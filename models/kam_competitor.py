@@ -10,7 +10,7 @@ Win rates, lost revenue and the head-to-head per stage are grouped queries
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .kam_account_plan import _refuse_system_fields
+from .kam_guards import check_parents_writable, refuse_system_fields
 
 COMPETITOR_STATUSES = [
     ("incumbent", "Incumbent"),
@@ -122,27 +122,22 @@ class KamLeadCompetitor(models.Model):
         ("lead_competitor_unique", "unique(lead_id, competitor_id)", "A competitor appears once on a deal."),
     ]
 
-    def _check_leads_writable(self, leads):
-        """Competitors of a deal are edited only by whoever may edit the deal (every deal involved)."""
-        if not self.env.su:
-            leads.check_access("write")
-
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            _refuse_system_fields(self, vals)
-        self._check_leads_writable(self.env["crm.lead"].browse({vals.get("lead_id") for vals in vals_list} - {None}))
+            refuse_system_fields(self, vals)
+        check_parents_writable(self, self.env["crm.lead"].browse({vals.get("lead_id") for vals in vals_list} - {None}))
         return super().create(vals_list)
 
     def write(self, vals):
-        _refuse_system_fields(self, vals)
+        refuse_system_fields(self, vals)
         if "lead_id" in vals and not self.env.su:
             raise UserError(self.env._("A competitor line cannot be moved to another deal: add it there instead."))
-        self._check_leads_writable(self.lead_id)
+        check_parents_writable(self, self.lead_id)
         return super().write(vals)
 
     def unlink(self):
-        self._check_leads_writable(self.lead_id)
+        check_parents_writable(self, self.lead_id)
         return super().unlink()
 
     @api.ondelete(at_uninstall=False)

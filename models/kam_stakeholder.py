@@ -6,6 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..kam_sales_process.gates import shorten
 from ..kam_sales_process.vocabulary import ATTITUDE_LABELS, PERSONAL_LEVEL_LABELS, STYLE_LABELS
+from .kam_guards import check_parents_writable
 
 ATTITUDES = list(ATTITUDE_LABELS)
 LEVELS = list(PERSONAL_LEVEL_LABELS)
@@ -260,8 +261,7 @@ class KamStakeholder(models.Model):
 
     def _check_leads_writable(self, leads):
         """A person works on a buying centre only where they may edit the deal (checked for every deal involved)."""
-        if not self.env.su:
-            leads.check_access("write")
+        check_parents_writable(self, leads)
 
     @api.model_create_multi
     def create(self, vals_list):

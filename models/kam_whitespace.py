@@ -13,7 +13,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .kam_account_plan import _refuse_system_fields
+from .kam_guards import refuse_system_fields
 
 CELL_STATUSES = [
     ("won", "Won"),
@@ -45,11 +45,11 @@ class KamAccountUnit(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            _refuse_system_fields(self, vals)
+            refuse_system_fields(self, vals)
         return super().create(vals_list)
 
     def write(self, vals):
-        _refuse_system_fields(self, vals)
+        refuse_system_fields(self, vals)
         if not self.env.su and "account_id" in vals:
             raise UserError(self.env._("A unit belongs to its customer: create it on the other account instead."))
         return super().write(vals)
@@ -117,11 +117,11 @@ class KamWhitespaceCell(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            _refuse_system_fields(self, vals, {"from_deals", "lead_id"})
+            refuse_system_fields(self, vals, {"from_deals", "lead_id"})
         return super().create(vals_list)
 
     def write(self, vals):
-        _refuse_system_fields(self, vals, {"from_deals", "lead_id"})
+        refuse_system_fields(self, vals, {"from_deals", "lead_id"})
         if not self.env.su and {"account_id", "unit_id", "offer_line_id"} & vals.keys():
             raise UserError(self.env._("A whitespace cell stays where it is: change its status instead."))
         if (
