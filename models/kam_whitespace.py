@@ -1,12 +1,17 @@
 """Whitespace: the customer's units by our offer lines, and where we sell, fight or could sell.
 
 The account keeps the customer's units (sites, business units, departments);
-offer lines group deal tags (Configuration).  Each cell of the matrix is won,
-in pipeline, held by a competitor (which), open potential (an estimated value)
-or not applicable.  Cells are filled from the account's deals — a deal names
-its unit, its tags name the offer line — and whatever the deals do not decide
-stays as the account manager set it.  The biggest open cells become suggested
-deals.
+offer lines group deal tags (Configuration) and, when the Sales app is
+installed, a product category.  Each cell of the matrix is won, in pipeline,
+held by a competitor (which), open potential (an estimated value) or not
+applicable.  Cells are filled from the account's deals — a deal names its
+unit, its tags name the offer line — and, with the Sales app, from the
+customer's sales orders — delivered to the unit's address, their products'
+categories name the offer line; whatever neither decides stays as the account
+manager set it.  The biggest open cells become suggested deals.
+
+The Sales app is optional: without it the category and the address are not
+shown, the selection of categories is empty and nothing reads sales tables.
 """
 
 from odoo import api, fields, models
@@ -22,12 +27,41 @@ CELL_STATUSES = [
     ("open", "Open potential"),
     ("na", "Not applicable"),
 ]
-#: What a deal says of its cell, strongest first.
+#: What a deal or an order says of its cell, strongest first.
 DEAL_STATUS_ORDER = ("won", "pipeline", "competitor")
+#: The views' nodes that only make sense with the Sales app.
+SALES_ONLY_NODES = (
+    "//field[@name='product_category_ref']",
+    "//field[@name='product_category_model_id']",
+    "//field[@name='order_ref']",
+    "//field[@name='unit_ids']//field[@name='partner_id']",
+    "//button[@name='action_create_from_categories']",
+)
+
+
+def kam_sales_installed(env):
+    """Is the Sales app installed (its order lines are what fills whitespace from product categories)?"""
+    return "sale.order.line" in env
+
+
+class KamSalesOptional(models.AbstractModel):
+    """Views of whitespace models drop the Sales app's fields and buttons while the app is not installed."""
+
+    _name = "kam.sales.optional"
+    _description = "Whitespace views without the Sales app"
+
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if not kam_sales_installed(self.env):
+            for node in arch.xpath("|".join(SALES_ONLY_NODES)):
+                node.getparent().remove(node)
+        return arch, view
 
 
 class KamAccountUnit(models.Model):
     _name = "kam.account.unit"
+    _inherit = ["kam.sales.optional"]
     _description = "Customer Unit"
     _order = "account_id, sequence, id"
 
@@ -41,6 +75,13 @@ class KamAccountUnit(models.Model):
         required=True,
     )
     active = fields.Boolean(default=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Address",
+        index="btree_not_null",
+        help="With the Sales app: the customer's orders delivered to this address (or to one of its contacts) "
+        "fill the unit's whitespace.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -57,6 +98,7 @@ class KamAccountUnit(models.Model):
 
 class KamOfferLine(models.Model):
     _name = "kam.offer.line"
+    _inherit = ["kam.sales.optional"]
     _description = "Offer Line"
     _order = "sequence, id"
 
@@ -70,8 +112,25 @@ class KamOfferLine(models.Model):
         string="Deal Tags",
         help="A deal with one of these tags sells this line.",
     )
+    product_category_ref = fields.Reference(
+        selection="_selection_product_category",
+        string="Product Category",
+        help="With the Sales app: the customer's orders of products in this category (or a subcategory) sell "
+        "this line.",
+    )
+    product_category_model_id = fields.Many2one("ir.model", compute="_compute_product_category_model_id")
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", help="Leave empty to share the line between companies.")
+
+    def _compute_product_category_model_id(self):
+        model = self.env["ir.model"]._get("product.category") if kam_sales_installed(self.env) else False
+        self.product_category_model_id = model
+
+    @api.model
+    def _selection_product_category(self):
+        if not kam_sales_installed(self.env):
+            return []
+        return [("product.category", self.env._("Product Category"))]
 
     @api.model
     def action_create_from_tags(self):
@@ -81,9 +140,32 @@ class KamOfferLine(models.Model):
         self.create([{"name": tag.name, "tag_ids": [(6, 0, tag.ids)]} for tag in tags])
         return {"type": "ir.actions.client", "tag": "reload"}
 
+    @api.model
+    def action_create_from_categories(self):
+        """With the Sales app: one offer line per product category sold (confirmed orders) not yet in a line."""
+        if not kam_sales_installed(self.env):
+            raise UserError(self.env._("Offer lines come from product categories once the Sales app is installed."))
+        used = {
+            line.product_category_ref.id
+            for line in self.with_context(active_test=False).search([("product_category_ref", "!=", False)])
+        }
+        groups = self.env["sale.order.line"]._read_group(
+            [("state", "=", "sale"), ("product_id", "!=", False)], ["product_id"]
+        )
+        categories = self.env["product.product"].browse([p.id for (p,) in groups]).categ_id
+        self.create(
+            [
+                {"name": categ.name, "product_category_ref": f"product.category,{categ.id}"}
+                for categ in categories.sorted("complete_name")
+                if categ.id not in used
+            ]
+        )
+        return {"type": "ir.actions.client", "tag": "reload"}
+
 
 class KamWhitespaceCell(models.Model):
     _name = "kam.whitespace.cell"
+    _inherit = ["kam.sales.optional"]
     _description = "Whitespace Cell"
     _order = "account_id, unit_id, offer_line_id"
 
@@ -109,19 +191,31 @@ class KamWhitespaceCell(models.Model):
     )
     note = fields.Char()
     lead_id = fields.Many2one("crm.lead", string="Deal", readonly=True, help="The deal that decided the cell.")
+    order_ref = fields.Reference(
+        selection="_selection_order",
+        string="Sales Order",
+        readonly=True,
+        help="With the Sales app: the customer's biggest order that decided the cell.",
+    )
 
     _sql_constraints = [
         ("cell_unique", "unique(account_id, unit_id, offer_line_id)", "A unit and an offer line make one cell."),
     ]
 
+    @api.model
+    def _selection_order(self):
+        if not kam_sales_installed(self.env):
+            return []
+        return [("sale.order", self.env._("Sales Order"))]
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            refuse_system_fields(self, vals, {"from_deals", "lead_id"})
+            refuse_system_fields(self, vals, {"from_deals", "lead_id", "order_ref"})
         return super().create(vals_list)
 
     def write(self, vals):
-        refuse_system_fields(self, vals, {"from_deals", "lead_id"})
+        refuse_system_fields(self, vals, {"from_deals", "lead_id", "order_ref"})
         if not self.env.su and {"account_id", "unit_id", "offer_line_id"} & vals.keys():
             raise UserError(self.env._("A whitespace cell stays where it is: change its status instead."))
         if (
@@ -129,10 +223,11 @@ class KamWhitespaceCell(models.Model):
             and {"status", "competitor_id", "estimated_value"} & vals.keys()
             and self.filtered("from_deals")
         ):
+            decided = self.filtered("from_deals")[0]
             raise UserError(
                 self.env._(
                     "The deals decide this cell (%(deal)s): change the deal instead.",
-                    deal=self.filtered("from_deals")[0].lead_id.display_name,
+                    deal=(decided.lead_id or decided.sudo().order_ref).display_name,
                 )
             )
         return super().write(vals)
@@ -159,7 +254,8 @@ class KamWhitespaceCell(models.Model):
 
 
 class KamAccount(models.Model):
-    _inherit = "kam.account"
+    _name = "kam.account"
+    _inherit = ["kam.account", "kam.sales.optional"]
 
     unit_ids = fields.One2many(
         "kam.account.unit", "account_id", string="Units", help="The customer's sites, business units or departments."
@@ -183,21 +279,34 @@ class KamAccount(models.Model):
             for cell in Cell.create(missing):
                 existing[(cell.unit_id.id, cell.offer_line_id.id)] = cell
             decided = account._kam_whitespace_from_deals(lines)
+            for key, found in account._kam_whitespace_from_orders(lines).items():
+                current = decided.get(key)
+                if current is None or DEAL_STATUS_ORDER.index(found[0]) < DEAL_STATUS_ORDER.index(current[0]):
+                    decided[key] = found
             for key, cell in existing.items():
                 found = decided.get(key)
                 if found:
-                    status, lead_id, value, competitor_id = found
+                    status, lead_id, value, competitor_id, order_id = found
                     cell.write(
                         {
                             "status": status,
                             "from_deals": True,
                             "lead_id": lead_id,
+                            "order_ref": order_id and f"sale.order,{order_id}",
                             "estimated_value": value,
                             "competitor_id": competitor_id,
                         }
                     )
-                elif cell.from_deals:  # its deal is gone: the cell is open again
-                    cell.write({"status": "open", "from_deals": False, "lead_id": False, "competitor_id": False})
+                elif cell.from_deals:  # its deal or order is gone: the cell is open again
+                    cell.write(
+                        {
+                            "status": "open",
+                            "from_deals": False,
+                            "lead_id": False,
+                            "order_ref": False,
+                            "competitor_id": False,
+                        }
+                    )
         return True
 
     def _kam_whitespace_from_deals(self, lines):
@@ -237,7 +346,84 @@ class KamAccount(models.Model):
                 key = (unit_id, line_id)
                 current = decided.get(key)
                 if current is None or DEAL_STATUS_ORDER.index(status) < DEAL_STATUS_ORDER.index(current[0]):
-                    decided[key] = (status, lead_id, revenue or 0.0, competitor_id if status == "competitor" else False)
+                    decided[key] = (
+                        status,
+                        lead_id,
+                        revenue or 0.0,
+                        competitor_id if status == "competitor" else False,
+                        False,
+                    )
+        return decided
+
+    def _kam_whitespace_from_orders(self, lines):
+        """With the Sales app, ``{(unit, line): ("won" | "pipeline", False, amount, False, order)}``.
+
+        The customer's orders (its commercial entity, the account's company) delivered to a unit's address or
+        to a contact of it; their lines' products in the line's category or a subcategory.  Confirmed orders
+        make the cell won, quotations in pipeline; the amount is the sum of those orders' lines (untaxed, in
+        the company's currency), the order named is the biggest.  One query.
+        """
+        self.ensure_one()
+        categories = {
+            line.id: line.product_category_ref.id
+            for line in lines
+            if line.product_category_ref and line.product_category_ref._name == "product.category"
+        }
+        units = self.unit_ids.filtered("partner_id")
+        if not kam_sales_installed(self.env) or not categories or not units:
+            return {}
+        self.env["kam.account.unit"].flush_model(["partner_id", "account_id", "active"])
+        self.env["res.partner"].flush_model(["commercial_partner_id", "parent_id"])
+        self.env["product.category"].flush_model(["parent_path"])
+        self.env["product.template"].flush_model(["categ_id"])
+        self.env["product.product"].flush_model(["product_tmpl_id"])
+        self.env["sale.order"].flush_model(
+            ["partner_id", "partner_shipping_id", "state", "company_id", "currency_rate"]
+        )
+        self.env["sale.order.line"].flush_model(["order_id", "product_id", "price_subtotal", "display_type"])
+        line_ids, category_ids = zip(*categories.items(), strict=True)
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH lc AS (
+                    SELECT t.line_id, c.parent_path
+                      FROM unnest(%(lines)s::int[], %(categs)s::int[]) AS t(line_id, categ_id)
+                      JOIN product_category c ON c.id = t.categ_id
+                )
+                SELECT u.id, lc.line_id, so.id,
+                       CASE WHEN so.state = 'sale' THEN 'won' ELSE 'pipeline' END,
+                       SUM(sol.price_subtotal / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                  FROM sale_order so
+                  JOIN res_partner cp ON cp.id = so.partner_id
+                  JOIN res_partner sp ON sp.id = so.partner_shipping_id
+                  JOIN kam_account_unit u ON u.account_id = %(account)s AND u.active
+                                         AND u.partner_id IN (sp.id, sp.parent_id)
+                  JOIN sale_order_line sol ON sol.order_id = so.id AND sol.display_type IS NULL
+                  JOIN product_product pp ON pp.id = sol.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                  JOIN product_category pc ON pc.id = pt.categ_id
+                  JOIN lc ON starts_with(pc.parent_path, lc.parent_path)
+                 WHERE cp.commercial_partner_id = %(partner)s
+                   AND so.company_id = %(company)s
+                   AND so.state IN ('draft', 'sent', 'sale')
+                 GROUP BY u.id, lc.line_id, so.id, so.state
+                 ORDER BY u.id, lc.line_id, so.id
+                """,
+                lines=list(line_ids),
+                categs=list(category_ids),
+                account=self.id,
+                partner=self.partner_id.commercial_partner_id.id,
+                company=self.company_id.id,
+            )
+        )
+        cells = {}
+        for unit_id, line_id, order_id, status, amount in rows:
+            cells.setdefault((unit_id, line_id), {}).setdefault(status, []).append((amount or 0.0, order_id))
+        decided = {}
+        for key, by_status in cells.items():
+            status = next(s for s in DEAL_STATUS_ORDER if s in by_status)
+            orders = by_status[status]
+            decided[key] = (status, False, sum(a for a, _o in orders), False, max(orders)[1])
         return decided
 
     def action_fill_whitespace(self):
@@ -277,3 +463,35 @@ class CrmLead(models.Model):
         index="btree_not_null",
         help="The customer's site, business unit or department the deal is for: fills the account's whitespace.",
     )
+
+
+#: The addon's references to the Sales app's records: ``(model, reference field)``.
+SALES_REFERENCES = (("kam.offer.line", "product_category_ref"), ("kam.whitespace.cell", "order_ref"))
+
+
+class IrModel(models.Model):
+    _inherit = "ir.model"
+
+    def unlink(self):
+        """Odoo leaves reference fields pointing at a model that is uninstalled (reading them would fail):
+        the addon's references to the Sales app's records are emptied with their model."""
+        self._kam_forget_references(self.mapped("model"))
+        return super().unlink()
+
+    @api.model
+    def _kam_forget_references(self, model_names):
+        prefixes = [f"{name}," for name in model_names]
+        for model_name, field_name in SALES_REFERENCES:
+            model = self.env[model_name]
+            model.flush_model([field_name])
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET %s = NULL WHERE split_part(%s, ',', 1) || ',' = ANY(%s)",
+                    SQL.identifier(model._table),
+                    SQL.identifier(field_name),
+                    SQL.identifier(field_name),
+                    prefixes,
+                )
+            )
+            if self.env.cr.rowcount:
+                model.invalidate_model([field_name])

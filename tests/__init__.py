@@ -22,4 +22,5 @@ from . import (
     test_kam_account_tier,
     test_process,
     test_tours,
+    test_whitespace_sales,
 )

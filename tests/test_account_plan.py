@@ -475,6 +475,31 @@ class TestWhitespace(KamAccountCase):
         self.assertEqual(set(lines.mapped("name")) & {"Drives", "Sensors", "Service"}, {"Drives", "Sensors", "Service"})
         self.assertTrue(all(len(line.tag_ids) == 1 for line in lines))
 
+    def test_without_the_sales_app_nothing_of_it_shows(self):
+        """The main test database has no Sales app: the category, the address, the order and the button are not
+        shown, nothing can name a product category, filling reads deals only (tests/test_whitespace_sales.py runs
+        the other side on a database with the Sales app)."""
+        self.assertNotIn("sale.order.line", self.env, "this suite's database has no Sales app")
+        OfferLine = self.env["kam.offer.line"]
+        self.assertEqual(OfferLine._fields["product_category_ref"].get_values(self.env), [])
+        arch = OfferLine.get_views([(False, "list")])["views"]["list"]["arch"]
+        self.assertIn("action_create_from_tags", arch)
+        for name in ("product_category_ref", "product_category_model_id", "action_create_from_categories"):
+            self.assertNotIn(name, arch)
+        cell_arch = self.env["kam.whitespace.cell"].get_views([(False, "list")])["views"]["list"]["arch"]
+        self.assertIn('name="lead_id"', cell_arch)
+        self.assertNotIn("order_ref", cell_arch)
+        form = self.env["kam.account"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="unit_ids"', form)
+        self.assertNotIn("commercial_partner_id', '=', parent.partner_id", form, "no address column on units")
+        with self.assertRaises(UserError):
+            OfferLine.action_create_from_categories()
+        with self.assertRaises(ValueError):
+            OfferLine.create({"name": "Motors", "product_category_ref": f"res.partner,{self.customer.id}"})
+        self.mill.partner_id = self.customer
+        self.line_drives.invalidate_recordset()
+        self.assertEqual(self.account._kam_whitespace_from_orders(self.line_drives | self.line_sensors), {})
+
     def test_only_the_account_manager_edits_units_and_cells(self):
         self.account._kam_fill_whitespace()
         cell = self._cell(self.mill, self.line_service)
