@@ -42,6 +42,16 @@ class BaseAutomation(models.Model):
         """Names of the trigger fields of a rule (cached: read on every write of its model)."""
         return tuple(self.browse(rule_id).sudo().trigger_field_ids.mapped("name"))
 
+    @api.model
+    @tools.ormcache("rule_id")
+    def _kam_get_rule_actions(self, rule_id):
+        """``(id, type, group ids, model)`` of each server action of a rule (cached: read on every run of the rule,
+        a change to a rule or an action clears Odoo's caches)."""
+        return tuple(
+            (action.id, action.state, tuple(action.groups_id.ids), action.model_id.model)
+            for action in self.browse(rule_id).sudo().action_server_ids
+        )
+
     def _check_trigger_fields(self, record):
         # base_automation's own test, with the rule's trigger fields from the cache.
         names = self._kam_get_trigger_field_names(self.id)
@@ -52,8 +62,8 @@ class BaseAutomation(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if vals.keys() & {"model_id", "trigger", "trigger_field_ids", "active"}:  # not last_run (every cron run)
-            self.env.registry.clear_cache()  # _kam_get_rule_ids
+        if vals.keys() & {"model_id", "trigger", "trigger_field_ids", "active", "action_server_ids"}:  # not last_run
+            self.env.registry.clear_cache()  # _kam_get_rule_ids, _kam_get_trigger_field_names, _kam_get_rule_actions
         return result
 
     def unlink(self):
@@ -72,12 +82,14 @@ class BaseAutomation(models.Model):
         of them, in the same context (old values, recursion guard).  Other
         actions of the rule run as before; batch actions run after them.
         """
-        actions = self.sudo().action_server_ids
-        batch_actions = actions.filtered(lambda a: a.state in actions._kam_get_batch_states())
-        if not batch_actions:
+        specs = self._kam_get_rule_actions(self.id)
+        batch_states = self.env["ir.actions.server"]._kam_get_batch_states()
+        batch_ids = [action_id for action_id, state, _groups, _model in specs if state in batch_states]
+        if not batch_ids:
             return super()._process(records, domain_post=domain_post)
-        if batch_actions == actions:
+        if len(batch_ids) == len(specs):
             return self._kam_process_batch_only(records, domain_post)
+        batch_actions = self.env["ir.actions.server"].sudo().browse(batch_ids)
         collected = BatchCollector()
         super(BaseAutomation, self.with_context(kam_batch_collect=collected))._process(records, domain_post=domain_post)
         ids = collected.ids
@@ -96,7 +108,7 @@ class BaseAutomation(models.Model):
 
     def _kam_filter_triggered(self, records):
         """``records.filtered(self._check_trigger_fields)``, reading the rule's trigger fields once."""
-        names = self.sudo().trigger_field_ids.mapped("name")
+        names = self._kam_get_trigger_field_names(self.id)
         old_values = self.env.context.get("old_values")
         if not names or old_values is None:
             return records
@@ -135,15 +147,16 @@ class BaseAutomation(models.Model):
             return None
         if "date_automation_last" in records._fields:
             records.date_automation_last = fields.Datetime.now()
-        for action in rule.sudo().action_server_ids:
+        Action = rule.env["ir.actions.server"].sudo()  # in the rule's context: old values, recursion guard
+        for action_id, state, group_ids, model_name in rule._kam_get_rule_actions(rule.id):
             try:
-                action.with_context(
+                Action.browse(action_id).with_context(
                     active_model=records._name,
                     active_ids=records.ids,
                     active_id=records.ids[0],
                     domain_post=domain_post,
                     kam_batch_collect=None,
-                ).run()
+                )._kam_run_batch(state, group_ids, model_name)
             except Exception as e:
                 rule._add_postmortem(e)
                 raise

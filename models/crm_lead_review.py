@@ -18,12 +18,13 @@ class CrmLead(models.Model):
     )
     kam_last_review_date = fields.Datetime(
         string="Last Reviewed",
-        compute="_compute_kam_last_review",
+        compute="_compute_kam_last_review_date",
+        store=True,
         help="When the deal was last put through a closed deal review.",
     )
     kam_review_overdue = fields.Boolean(
         string="Not Reviewed Lately",
-        compute="_compute_kam_last_review",
+        compute="_compute_kam_review_overdue",
         search="_search_kam_review_overdue",
         help="An open deal no closed review took for the number of weeks set in Settings.",
     )
@@ -37,7 +38,9 @@ class CrmLead(models.Model):
             weeks = REVIEW_WEEKS_DEFAULT
         return fields.Datetime.now() - timedelta(weeks=weeks) if weeks > 0 else None
 
-    def _compute_kam_last_review(self):
+    @api.depends("kam_review_line_ids.review_id.state", "kam_review_line_ids.review_date")
+    def _compute_kam_last_review_date(self):
+        """Stored (a review closes once a week; a deal is opened all day long), in one query for the batch."""
         last = {}
         if self._origin.ids:
             Line = self.env["kam.deal.review.line"].sudo()
@@ -49,10 +52,13 @@ class CrmLead(models.Model):
                     ["review_date:max"],
                 )
             }
+        for lead in self:
+            lead.kam_last_review_date = last.get(lead._origin.id)
+
+    def _compute_kam_review_overdue(self):
         cutoff = self._kam_get_review_cutoff()
         for lead in self:
-            date = last.get(lead._origin.id)
-            lead.kam_last_review_date = date
+            date = lead.kam_last_review_date
             lead.kam_review_overdue = bool(
                 cutoff
                 and lead.type == "opportunity"

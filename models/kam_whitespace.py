@@ -16,7 +16,7 @@ shown, the selection of categories is empty and nothing reads sales tables.
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, sql
 
 from .kam_guards import refuse_system_fields
 
@@ -467,6 +467,8 @@ class CrmLead(models.Model):
 
 #: The addon's references to the Sales app's records: ``(model, reference field)``.
 SALES_REFERENCES = (("kam.offer.line", "product_category_ref"), ("kam.whitespace.cell", "order_ref"))
+#: The models they point at.
+SALES_TARGETS = frozenset({"product.category", "sale.order"})
 
 
 class IrModel(models.Model):
@@ -480,9 +482,14 @@ class IrModel(models.Model):
 
     @api.model
     def _kam_forget_references(self, model_names):
-        prefixes = [f"{name}," for name in model_names]
+        targets = set(model_names) & SALES_TARGETS
+        if not targets:
+            return  # the usual case, the addon's own uninstall included (its tables are gone by then)
+        prefixes = [f"{name}," for name in sorted(targets)]
         for model_name, field_name in SALES_REFERENCES:
             model = self.env[model_name]
+            if not sql.table_exists(self.env.cr, model._table):
+                continue
             model.flush_model([field_name])
             self.env.cr.execute(
                 SQL(

@@ -212,6 +212,14 @@ class TestReviewVerdicts(ReviewCase):
         self.assertIn("Deal review", quiet.message_ids[0].body)
         self.assertEqual(deal.kam_review_line_ids.verdict, "push")
         self.assertEqual(deal.kam_last_review_date, review.date)
+        # stored when the review closes: opening the deal reads no review line
+        deal.invalidate_recordset()
+        deal.mapped("stage_id.is_won")  # the deal's row and its stage, as the form reads them
+        deal._kam_get_review_cutoff()  # Settings, cached
+        with self.assertQueryCount(0):
+            self.assertEqual((deal.kam_last_review_date, deal.kam_review_overdue), (review.date, False))
+        with self.assertRaises(UserError):
+            deal.with_user(self.wang).write({"kam_last_review_date": "2020-01-01 00:00:00"})
 
     def test_a_closed_review_is_kept_as_it_was(self):
         deal = self._new_deal(user_id=self.wang.id)

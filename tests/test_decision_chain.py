@@ -1,5 +1,6 @@
 """The decision-chain map renders in a real browser."""
 
+from lxml import etree
 from odoo.tests import HttpCase, tagged
 
 from .common import TourMixin
@@ -15,6 +16,18 @@ class TestDecisionChain(TourMixin, BuyingCentreCase, HttpCase):
         self.assertEqual(chain[cto.id]["parent_id"], boss.id)
         self.assertEqual(chain[boss.id]["roles"][0]["name"], "Decision Maker")
         self.assertEqual(chain[cto.id]["attitude"], "opponent")
+
+    def test_the_form_draws_the_chain_from_the_buying_centre_it_loads(self):
+        """The chart is a view widget over the buying-centre list: opening a deal computes no chain."""
+        arch = etree.fromstring(self.env["crm.lead"].get_views([(False, "form")])["views"]["form"]["arch"])
+        self.assertFalse(arch.xpath("//field[@name='kam_decision_chain']"))
+        self.assertTrue(arch.xpath("//widget[@name='kam_decision_chain']"))
+        columns = {node.get("name") for node in arch.xpath("//field[@name='kam_stakeholder_ids']/list/field")}
+        self.assertLessEqual(
+            {"partner_id", "function", "role_ids", "influence", "attitude", "reports_to_id", "contacted"},
+            columns,
+            "what the chart draws is loaded by the list",
+        )
 
     def test_the_decision_chain_map_renders_in_the_browser(self):
         boss = self._tag(self.ceo, self.decision, attitude="supporter", influence=60)

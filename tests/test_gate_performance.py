@@ -1,5 +1,6 @@
 """Query budgets of the gate's hot paths (see bench/gates for the timings)."""
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import KamCase, KamGateCase
@@ -98,7 +99,7 @@ class TestGatePerformance(KamGateCase):
         deal = self._ready_deals(1)
         deal.mapped("company_currency.rounding")
         self.env.user.mapped("tz")  # a request has its user loaded (grades read its time zone)
-        with self.assertQueryCount(__system__=29, flush=False):
+        with self.assertQueryCount(__system__=13, flush=False):
             deal.write({"stage_id": self.s2.id})
             self.env.flush_all()
 
@@ -107,7 +108,7 @@ class TestGatePerformance(KamGateCase):
         deals = self._ready_deals(100)
         deals.mapped("company_currency.rounding")
         self.env.user.mapped("tz")  # a request has its user loaded (grades read its time zone)
-        with self.assertQueryCount(__system__=29, flush=False):
+        with self.assertQueryCount(__system__=13, flush=False):
             deals.write({"stage_id": self.s2.id})
             self.env.flush_all()
 
@@ -191,6 +192,26 @@ class TestCostNothingWhereUnused(KamCase):
             self.assertTrue(rule.with_context(old_values=old)._check_trigger_fields(lead))
         rule.trigger_field_ids = [(6, 0, [self.env["ir.model.fields"]._get_ids("crm.lead")["name"]])]
         self.assertEqual(Automation._kam_get_trigger_field_names(rule.id), ("name",), "a change counts at once")
+
+    def test_the_gate_rules_actions_come_from_a_cache_and_keep_their_checks(self):
+        """The stage gate rule runs on every move: its server action's type, groups and model are read once
+        (not on every request), a change of the action counts at once, and the action's groups are still
+        checked as ``ir.actions.server.run`` does."""
+        Automation = self.env["base.automation"]
+        rule = self.env.ref("kam_sales_process.automation_stage_gate")
+        action = rule.action_server_ids
+        self.assertEqual(Automation._kam_get_rule_actions(rule.id), ((action.id, "kam_gate_check", (), "crm.lead"),))
+        self.env.invalidate_all()
+        with self.assertQueryCount(0):
+            Automation._kam_get_rule_actions(rule.id)
+        lead = self.env["crm.lead"].create({"name": "Cached", "type": "opportunity", "user_id": self.user_salesman.id})
+        stages = self.env["crm.stage"].search([], limit=2)
+        lead.with_user(self.user_salesman).write({"stage_id": stages[1].id})  # no group on the action: runs
+        action.groups_id = self.env.ref("base.group_system")
+        self.assertEqual(Automation._kam_get_rule_actions(rule.id)[0][2], tuple(action.groups_id.ids))
+        with self.assertRaises(AccessError):
+            lead.with_user(self.user_salesman).write({"stage_id": stages[0].id})
+        lead.write({"stage_id": stages[0].id})  # the superuser passes, as with run()
 
     def test_grade_matrix_is_read_in_one_query_and_follows_settings(self):
         Lead = self.env["crm.lead"]
