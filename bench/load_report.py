@@ -42,11 +42,11 @@ for (kind, name), row in sorted(ours.items(), key=lambda item: item[0][1]):
         f"{name:<24}{number(row, 'Requests/s'):>12.2f}{number(base, 'Requests/s'):>9.2f}"
         f"{number(row, '50%'):>8.0f}{number(base, '50%'):>9.0f}{number(row, '95%'):>8.0f}{number(base, '95%'):>9.0f}"
     )
-# the same actions' own cost in the server, one user and no queue (bench/requests_measure.py)
-own = {side: json.loads((work / f"{side}-requests.json").read_text(encoding="utf-8")) for side in ("addon", "vanilla")}
+# the same actions' own cost in the server, one user and no queue, both sides alternating (requests_measure.py)
+own = json.loads((work / "requests.json").read_text(encoding="utf-8"))
 print(f"{'server cost, no queue':<24}{'queries':>12}{'vanilla':>9}{'ms':>8}{'vanilla':>9}{'ratio':>8}")
-for name, (queries, ms) in own["addon"].items():
-    base_queries, base_ms = own["vanilla"].get(name, (0, 0.0))
+for name, sides in own.items():
+    (queries, ms), (base_queries, base_ms) = sides["addon"], sides["vanilla"]
     ratio = ms / base_ms if base_ms else 0.0
     print(f"{name:<24}{queries:>12}{base_queries:>9}{ms:>8.1f}{base_ms:>9.1f}{ratio:>7.2f}x")
 refused = {name: int(number(row, "Request Count")) for (kind, name), row in ours.items() if kind == "REFUSED"}

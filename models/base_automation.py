@@ -1,6 +1,29 @@
+import psycopg2
 from odoo import api, fields, models, tools
+from odoo.addons.base_automation.models.base_automation import WRITE_TRIGGERS
 
 from .ir_actions_server import BatchCollector
+
+
+def _skip_unwatched(patched):
+    """Wrap base_automation's ``_compute_field_value`` patch of a model: a recompute of stored fields that
+    no write rule of the model watches runs without it.
+
+    base_automation runs the write rules of a model on every recompute of its stored fields: it reads
+    their old values, evaluates each rule's filters and processes each rule, which then finds that none
+    of its trigger fields changed. A rule that watches every field (no trigger field) or one of those
+    computed fields keeps the stock path.
+    """
+
+    def _compute_field_value(self, field):
+        names = tuple(sorted(f.name for f in self.pool.field_computed[field] if f.store))
+        if names and not self.env["base.automation"]._kam_rules_watch(self._name, names):
+            return patched.origin(self, field)
+        return patched(self, field)
+
+    _compute_field_value.origin = patched.origin
+    _compute_field_value.kam_skip_unwatched = True
+    return _compute_field_value
 
 
 class BaseAutomation(models.Model):
@@ -36,6 +59,50 @@ class BaseAutomation(models.Model):
         self.env.registry.clear_cache()  # _kam_get_rule_ids
         return rules
 
+    def _register_hook(self):
+        result = super()._register_hook()
+        for Model in self.env.registry.values():
+            patched = Model.__dict__.get("_compute_field_value")
+            if patched is not None and hasattr(patched, "origin") and not getattr(patched, "kam_skip_unwatched", 0):
+                Model._compute_field_value = _skip_unwatched(patched)
+        return result
+
+    @api.model
+    @tools.ormcache("model_name", "names")
+    def _kam_rules_watch(self, model_name, names):
+        """Does a write rule of ``model_name`` watch one of the fields ``names`` (cached)?"""
+        for rule_id in self._kam_get_rule_ids(model_name, tuple(sorted(WRITE_TRIGGERS))):
+            watched = self._kam_get_trigger_field_names(rule_id)
+            if not watched or set(watched) & set(names):
+                return True
+        return False
+
+    @api.model
+    @tools.ormcache("rule_id")
+    def _kam_has_filters(self, rule_id):
+        """``(has a precondition, has a postcondition)`` of a rule (cached: read on every write of its model)."""
+        rule = self.browse(rule_id).sudo()
+        return bool(rule.filter_pre_domain), bool(rule.filter_domain)
+
+    def _add_postmortem(self, e):
+        # A database error (a serialization failure, which Odoo retries) leaves the transaction aborted:
+        # the post-mortem would read the rule (no longer read beforehand, see above) and turn the error
+        # into one nobody retries.
+        if isinstance(e, psycopg2.Error):
+            return
+        super()._add_postmortem(e)
+
+    def _filter_pre(self, records, feedback=False):
+        # base_automation's own test, without reading the rule when it has no precondition (ours).
+        if len(self) == 1 and not self._kam_has_filters(self.id)[0]:
+            return records
+        return super()._filter_pre(records, feedback=feedback)
+
+    def _filter_post_export_domain(self, records, feedback=False):
+        if len(self) == 1 and not self._kam_has_filters(self.id)[1]:
+            return records, None
+        return super()._filter_post_export_domain(records, feedback=feedback)
+
     @api.model
     @tools.ormcache("rule_id")
     def _kam_get_trigger_field_names(self, rule_id):
@@ -62,8 +129,16 @@ class BaseAutomation(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if vals.keys() & {"model_id", "trigger", "trigger_field_ids", "active", "action_server_ids"}:  # not last_run
-            self.env.registry.clear_cache()  # _kam_get_rule_ids, _kam_get_trigger_field_names, _kam_get_rule_actions
+        if vals.keys() & {
+            "model_id",
+            "trigger",
+            "trigger_field_ids",
+            "active",
+            "action_server_ids",
+            "filter_pre_domain",
+            "filter_domain",
+        }:  # not last_run (every cron run)
+            self.env.registry.clear_cache()  # the _kam_get_* caches above
         return result
 
     def unlink(self):

@@ -19,6 +19,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
+from odoo.tools.safe_eval import safe_eval
 
 from ..kam_sales_process.gates import Position, refusal_lines, shorten, transition
 
@@ -49,6 +50,22 @@ def gate_bypass(env):
     """The GateBypass of this environment's context, or ``None``."""
     bypass = env.context.get("kam_gate_bypass")
     return bypass if isinstance(bypass, GateBypass) else None
+
+
+def condition_fields(domain):
+    """The deal's fields a condition milestone's domain reads (the first step of each path), or None when
+    the domain cannot be read."""
+    try:
+        leaves = list(safe_eval(domain or "[]"))
+    except Exception:  # a domain that cannot be read: refresh on every write, as before
+        return None
+    names = set()
+    for leaf in leaves:
+        if isinstance(leaf, (list, tuple)) and len(leaf) == 3:
+            if not isinstance(leaf[0], str):
+                return None
+            names.add(leaf[0].split(".", 1)[0])
+    return names
 
 
 #: The fields ``_compute_kam_gate`` sets.
@@ -219,12 +236,50 @@ class CrmLead(models.Model):
         if placed or SCOPE_FIELDS & vals.keys():
             # Another pipeline or company: other milestones apply (rows created, dropped, refreshed).
             self._kam_sync_milestones()
-        elif vals.keys() - {"date_automation_last"}:
+        elif (vals.keys() - {"date_automation_last"}) and self._kam_write_may_change_conditions(frozenset(vals)):
             # A condition milestone may depend on any field of the deal (its stage included).
             self._kam_refresh_milestones(source="crm.lead")
         if placed:
             self._kam_place_by_bypass()
         return result
+
+    @api.model
+    @tools.ormcache("names")
+    def _kam_write_may_change_conditions(self, names):
+        """May a write of the fields ``names`` change what a milestone following the deal reads (cached;
+        a change of milestones clears Odoo's caches)?
+
+        A condition reads the fields its domain names (their first step); a write changes the fields
+        written and those recomputed from them. A domain on a computed field that is not stored (its
+        value may follow anything), one that cannot be read, or another kind following the deal's own
+        fields (an extension's) counts as changed. A move checks the rows it needs anyway (the gate
+        refreshes them); this spares the deals' other writes and moves a refresh that cannot change a row.
+        """
+        Milestone = self.env["kam.milestone"]
+        if Milestone._kam_kinds_for("crm.lead") - {"condition"}:
+            return True
+        read = set()
+        for spec in Milestone._kam_get_specs().values():
+            if spec.kind == "condition":
+                fields_read = condition_fields(spec.domain)
+                if fields_read is None:
+                    return True
+                read |= fields_read
+        if not read:
+            return False
+        if any(
+            name not in self._fields or (self._fields[name].compute and not self._fields[name].store) for name in read
+        ):
+            return True
+        written = [self._fields[name] for name in names if name in self._fields]
+        changed = set(names)
+        tree = self.pool.get_trigger_tree(written)
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            changed.update(field.name for field in node.root or () if field.model_name == self._name)
+            stack.extend(node.values())
+        return bool(read & changed)
 
     def _kam_sync_milestones(self, adopt=False):
         """Create the missing milestone rows of these deals' processes, drop the plain open rows

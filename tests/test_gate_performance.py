@@ -1,7 +1,10 @@
 """Query budgets of the gate's hot paths (see bench/gates for the timings)."""
 
-from odoo.exceptions import AccessError
+from unittest.mock import patch
+
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from psycopg2.errors import SerializationFailure
 
 from .common import KamCase, KamGateCase
 
@@ -99,7 +102,7 @@ class TestGatePerformance(KamGateCase):
         deal = self._ready_deals(1)
         deal.mapped("company_currency.rounding")
         self.env.user.mapped("tz")  # a request has its user loaded (grades read its time zone)
-        with self.assertQueryCount(__system__=13, flush=False):
+        with self.assertQueryCount(__system__=10, flush=False):
             deal.write({"stage_id": self.s2.id})
             self.env.flush_all()
 
@@ -108,9 +111,36 @@ class TestGatePerformance(KamGateCase):
         deals = self._ready_deals(100)
         deals.mapped("company_currency.rounding")
         self.env.user.mapped("tz")  # a request has its user loaded (grades read its time zone)
-        with self.assertQueryCount(__system__=13, flush=False):
+        with self.assertQueryCount(__system__=10, flush=False):
             deals.write({"stage_id": self.s2.id})
             self.env.flush_all()
+
+    def test_writes_refresh_the_conditions_only_when_they_may_change(self):
+        """The conditions here read the customer and the expected revenue: a move or a new priority
+        cannot change them (the move's gate checks what it needs), a new revenue can, and so can a
+        stage change for a condition on the probability, which crm recomputes from the stage."""
+        Lead = self.env["crm.lead"]
+        self.assertFalse(Lead._kam_write_may_change_conditions(frozenset({"stage_id"})))
+        self.assertFalse(Lead._kam_write_may_change_conditions(frozenset({"priority", "name"})))
+        self.assertTrue(Lead._kam_write_may_change_conditions(frozenset({"expected_revenue"})))
+        self.assertTrue(Lead._kam_write_may_change_conditions(frozenset({"partner_id"})))
+        deal = self._ready_deals(1)
+        revenue = deal.kam_milestone_ids.filtered(lambda row: row.milestone_id.name == "Revenue set")
+        self.assertEqual(revenue.state, "done")
+        deal.expected_revenue = 0
+        self.assertEqual(revenue.state, "todo", "a write the conditions read refreshes them")
+        deal.priority = "2"
+        self.assertEqual(revenue.state, "todo")
+        self.env["kam.milestone"].create(
+            {"name": "Likely", "stage_id": self.s2.id, "kind": "condition",
+             "condition_domain": "[('probability', '>', 50)]"}
+        )  # fmt: skip
+        self.assertTrue(Lead._kam_write_may_change_conditions(frozenset({"stage_id"})), "probability follows it")
+        self.env["kam.milestone"].create(
+            {"name": "Not reviewed", "stage_id": self.s2.id, "kind": "condition",
+             "condition_domain": "[('kam_review_overdue', '=', True)]"}
+        )  # fmt: skip
+        self.assertTrue(Lead._kam_write_may_change_conditions(frozenset({"priority"})), "a computed, unstored field")
 
     def test_kanban_gate_fields_cost_one_query(self):
         deals = self._ready_deals(80)
@@ -212,6 +242,68 @@ class TestCostNothingWhereUnused(KamCase):
         with self.assertRaises(AccessError):
             lead.with_user(self.user_salesman).write({"stage_id": stages[0].id})
         lead.write({"stage_id": stages[0].id})  # the superuser passes, as with run()
+
+    def test_recomputes_no_rule_watches_skip_the_rules_and_watched_ones_still_fire(self):
+        """base_automation runs a model's write rules on every recompute of its stored fields; the addon
+        skips that when no rule watches the fields recomputed. A rule watching one still fires, and a
+        rule's precondition and postcondition still filter."""
+        Automation = self.env["base.automation"]
+        lead_model = self.env["ir.model"]._get("crm.lead")
+        lead = self.env["crm.lead"].create({"name": "Watched", "type": "opportunity", "expected_revenue": 100})
+        calls = []
+        original = type(Automation)._process
+
+        def counting(rule, records, domain_post=None):
+            calls.append(rule.id)
+            return original(rule, records, domain_post=domain_post)
+
+        with patch.object(type(Automation), "_process", counting):
+            lead.write({"probability": 40})  # recomputes the prorated revenue: no rule watches it
+            lead.flush_recordset()
+        gate = self.env.ref("kam_sales_process.automation_stage_gate")
+        self.assertEqual(calls, [gate.id], "the write itself, not the recompute of the prorated revenue")
+        fields_by_name = self.env["ir.model.fields"]._get_ids("crm.lead")
+        Automation.create(
+            {
+                "name": "Big prorated revenue",
+                "model_id": lead_model.id,
+                "trigger": "on_create_or_write",
+                "trigger_field_ids": [(6, 0, [fields_by_name["prorated_revenue"]])],
+                "filter_domain": "[('prorated_revenue', '>', 50)]",
+                "action_server_ids": [
+                    (0, 0, {"name": "Colour", "model_id": lead_model.id, "state": "code",
+                            "code": "records.write({'color': 7})"}),
+                ],
+            }
+        )  # fmt: skip
+        lead.write({"probability": 45})  # 45: below the postcondition
+        self.assertEqual(lead.color, 0, "the postcondition still filters")
+        lead.write({"probability": 60})  # the recompute of a watched field fires the rule
+        self.assertEqual(lead.color, 7)
+
+    def test_a_serialization_failure_in_a_rule_stays_one(self):
+        """The rule is no longer read before its actions run: the post-mortem of an error, which reads it,
+        must not query an aborted transaction (a serialization failure would become an error that Odoo
+        does not retry); other errors keep their post-mortem."""
+        rule = self.env.ref("kam_sales_process.automation_stage_gate")
+        self.env.invalidate_all()
+        failure = SerializationFailure()
+        with self.assertQueryCount(0):
+            rule._add_postmortem(failure)
+        self.assertFalse(getattr(failure, "context", None))
+        refusal = UserError("refused")
+        rule._add_postmortem(refusal)
+        self.assertEqual(refusal.context["base_automation"]["id"], rule.id)
+
+    def test_the_gate_rule_is_not_read_on_a_write(self):
+        """Its filters, actions and trigger fields come from caches: a write reads none of the rule."""
+        lead = self.env["crm.lead"].create({"name": "Quiet", "type": "opportunity"})
+        lead.write({"priority": "1"})
+        self.env.invalidate_all()
+        lead.mapped("priority")
+        with self.assertQueryCount(1):  # the UPDATE of the deal
+            lead.write({"priority": "2"})
+            lead.flush_recordset()
 
     def test_grade_matrix_is_read_in_one_query_and_follows_settings(self):
         Lead = self.env["crm.lead"]
