@@ -129,16 +129,9 @@ class BaseAutomation(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if vals.keys() & {
-            "model_id",
-            "trigger",
-            "trigger_field_ids",
-            "active",
-            "action_server_ids",
-            "filter_pre_domain",
-            "filter_domain",
-        }:  # not last_run (every cron run)
-            self.env.registry.clear_cache()  # the _kam_get_* caches above
+        if vals.keys() - {"last_run"}:  # not on every run of a time rule's cron
+            # the caches above (a rule's trigger, its stage or value to watch, its filters, its actions…)
+            self.env.registry.clear_cache()
         return result
 
     def unlink(self):

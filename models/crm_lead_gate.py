@@ -62,9 +62,9 @@ def condition_fields(domain):
     names = set()
     for leaf in leaves:
         if isinstance(leaf, (list, tuple)) and len(leaf) == 3:
-            if not isinstance(leaf[0], str):
-                return None
-            names.add(leaf[0].split(".", 1)[0])
+            if not isinstance(leaf[0], str) or "." in leaf[0] or leaf[1] in ("any", "not any"):
+                return None  # a path through other records: their changes are not the deal's writes
+            names.add(leaf[0])
     return names
 
 
@@ -249,11 +249,13 @@ class CrmLead(models.Model):
         """May a write of the fields ``names`` change what a milestone following the deal reads (cached;
         a change of milestones clears Odoo's caches)?
 
-        A condition reads the fields its domain names (their first step); a write changes the fields
-        written and those recomputed from them. A domain on a computed field that is not stored (its
-        value may follow anything), one that cannot be read, or another kind following the deal's own
-        fields (an extension's) counts as changed. A move checks the rows it needs anyway (the gate
-        refreshes them); this spares the deals' other writes and moves a refresh that cannot change a row.
+        A condition reads the deal's fields its domain names; a write changes the fields written and those
+        recomputed from them. A domain through other records (a path, an 'any'), on a field that may
+        change without a write of the deal (a relation to many records, a field related or computed
+        but not stored, or computed from other records), one that cannot be read, or another kind
+        following the deal's own fields (an extension's) counts as changed. A move checks the rows it
+        needs anyway (the gate refreshes them); this spares writes and moves a refresh that cannot change
+        a row.
         """
         Milestone = self.env["kam.milestone"]
         if Milestone._kam_kinds_for("crm.lead") - {"condition"}:
@@ -267,9 +269,7 @@ class CrmLead(models.Model):
                 read |= fields_read
         if not read:
             return False
-        if any(
-            name not in self._fields or (self._fields[name].compute and not self._fields[name].store) for name in read
-        ):
+        if any(self._kam_follows_other_records(name) for name in read):
             return True
         written = [self._fields[name] for name in names if name in self._fields]
         changed = set(names)
@@ -280,6 +280,16 @@ class CrmLead(models.Model):
             changed.update(field.name for field in node.root or () if field.model_name == self._name)
             stack.extend(node.values())
         return bool(read & changed)
+
+    def _kam_follows_other_records(self, name):
+        """May the deal's field ``name`` change without a write of the deal's own fields? (a relation to
+        many records, a field computed but not stored or related, or stored but computed from other records)"""
+        field = self._fields.get(name)
+        if field is None or field.type in ("one2many", "many2many"):
+            return True
+        if field.related or (field.compute and not field.store):
+            return True
+        return bool(field.compute) and any("." in path for path in self.pool.field_depends[field])
 
     def _kam_sync_milestones(self, adopt=False):
         """Create the missing milestone rows of these deals' processes, drop the plain open rows

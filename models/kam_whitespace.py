@@ -360,7 +360,7 @@ class KamAccount(models.Model):
 
         The customer's orders (its commercial entity, the account's company) delivered to a unit's address or
         to a contact of it; their lines' products in the line's category or a subcategory.  Confirmed orders
-        make the cell won, quotations in pipeline; the amount is the sum of those orders' lines (untaxed, in
+        make the cell won, quotations still valid in pipeline; the amount is the sum of those orders' lines (untaxed, in
         the company's currency), the order named is the biggest.  One query.
         """
         self.ensure_one()
@@ -378,7 +378,7 @@ class KamAccount(models.Model):
         self.env["product.template"].flush_model(["categ_id"])
         self.env["product.product"].flush_model(["product_tmpl_id"])
         self.env["sale.order"].flush_model(
-            ["partner_id", "partner_shipping_id", "state", "company_id", "currency_rate"]
+            ["partner_id", "partner_shipping_id", "state", "company_id", "currency_rate", "validity_date"]
         )
         self.env["sale.order.line"].flush_model(["order_id", "product_id", "price_subtotal", "display_type"])
         line_ids, category_ids = zip(*categories.items(), strict=True)
@@ -405,7 +405,8 @@ class KamAccount(models.Model):
                   JOIN lc ON starts_with(pc.parent_path, lc.parent_path)
                  WHERE cp.commercial_partner_id = %(partner)s
                    AND so.company_id = %(company)s
-                   AND so.state IN ('draft', 'sent', 'sale')
+                   AND (so.state = 'sale' OR so.state IN ('draft', 'sent')
+                        AND (so.validity_date IS NULL OR so.validity_date >= %(today)s))
                  GROUP BY u.id, lc.line_id, so.id, so.state
                  ORDER BY u.id, lc.line_id, so.id
                 """,
@@ -414,6 +415,7 @@ class KamAccount(models.Model):
                 account=self.id,
                 partner=self.partner_id.commercial_partner_id.id,
                 company=self.company_id.id,
+                today=fields.Date.context_today(self),
             )
         )
         cells = {}

@@ -142,6 +142,24 @@ class TestGatePerformance(KamGateCase):
         )  # fmt: skip
         self.assertTrue(Lead._kam_write_may_change_conditions(frozenset({"priority"})), "a computed, unstored field")
 
+    def test_conditions_through_other_records_refresh_on_every_write(self):
+        """A condition that reads other records (a path, a relation to many, a field computed from
+        other records) may change without a write of the deal: any write refreshes it, as before."""
+        Lead, Milestone = self.env["crm.lead"], self.env["kam.milestone"]
+        self.assertFalse(Lead._kam_write_may_change_conditions(frozenset({"priority"})))
+        for domain in (
+            "[('partner_id.country_id', '!=', False)]",
+            "[('kam_stakeholder_ids', '!=', False)]",
+            "[('kam_last_review_date', '!=', False)]",
+            "[('partner_id', 'any', [('is_company', '=', True)])]",
+        ):
+            with self.subTest(domain=domain):
+                milestone = Milestone.create(
+                    {"name": "Other records", "stage_id": self.s2.id, "kind": "condition", "condition_domain": domain}
+                )
+                self.assertTrue(Lead._kam_write_may_change_conditions(frozenset({"priority"})))
+                milestone.unlink()
+
     def test_kanban_gate_fields_cost_one_query(self):
         deals = self._ready_deals(80)
         self.env["crm.stage"]._kam_get_stage_order()
@@ -294,6 +312,19 @@ class TestCostNothingWhereUnused(KamCase):
         refusal = UserError("refused")
         rule._add_postmortem(refusal)
         self.assertEqual(refusal.context["base_automation"]["id"], rule.id)
+
+    def test_a_rules_cached_filters_follow_the_value_it_watches(self):
+        """An "on stage set" rule's postcondition is computed from the stage it watches: setting that
+        stage alone (the write names no filter) must reach the cache."""
+        Automation = self.env["base.automation"]
+        stage = self.env["crm.stage"].search([], limit=1)
+        rule = Automation.create(
+            {"name": "Stage watched", "model_id": self.env["ir.model"]._get_id("crm.lead"), "trigger": "on_stage_set"}
+        )
+        self.assertFalse(Automation._kam_has_filters(rule.id)[1])
+        rule.write({"trg_field_ref": stage.id})
+        self.assertTrue(rule.filter_domain)
+        self.assertTrue(Automation._kam_has_filters(rule.id)[1])
 
     def test_the_gate_rule_is_not_read_on_a_write(self):
         """Its filters, actions and trigger fields come from caches: a write reads none of the rule."""

@@ -6,6 +6,7 @@ second database, ``sale`` and the addon installed (``odoo --test-tags kam_sales_
 side without the Sales app is ``TestWhitespace.test_without_the_sales_app_nothing_of_it_shows``.
 """
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -70,6 +71,8 @@ class TestWhitespaceWithSales(KamAccountCase):
         big = self._order(self.mill_gate, [(self.servo, 2, 1000.0), (self.spare, 5, 10.0)], confirm=True)
         small = self._order(self.mill_site, [(self.servo, 1, 700.0)], confirm=True)
         self._order(self.mill_site, [(self.sensor, 3, 500.0)])  # a quotation
+        expired = self._order(self.ovens_site, [(self.sensor, 50, 500.0)])  # a quotation no longer valid
+        expired.validity_date = fields.Date.subtract(fields.Date.today(), days=1)
         cancelled = self._order(self.ovens_site, [(self.servo, 9, 1000.0)], confirm=True)
         cancelled._action_cancel()
         # another customer's order delivered to our customer's mill does not count (nor its quotation)
@@ -87,7 +90,7 @@ class TestWhitespaceWithSales(KamAccountCase):
         self.assertEqual(
             self._cell(self.ovens, self.line_drives).status, "open", "a cancelled order counts for nothing"
         )
-        self.assertEqual(self._cell(self.ovens, self.line_sensors).status, "open")
+        self.assertEqual(self._cell(self.ovens, self.line_sensors).status, "open", "an expired quotation neither")
         # the orders decide: the account manager cannot overwrite the cell, nor forge the order
         with self.assertRaises(UserError):
             drives.with_user(self.user_salesman).write({"status": "open"})
