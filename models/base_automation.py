@@ -174,19 +174,6 @@ class BaseAutomation(models.Model):
             ).run()
         return None
 
-    def _kam_filter_triggered(self, records):
-        """``records.filtered(self._check_trigger_fields)``, reading the rule's trigger fields once."""
-        names = self._kam_get_trigger_field_names(self.id)
-        old_values = self.env.context.get("old_values")
-        if not names or old_values is None:
-            return records
-        changed = []
-        for record in records:
-            old = old_values.get(record.id, {})
-            if any(name in old and record[name] != old[name] for name in names):
-                changed.append(record.id)
-        return records.browse(changed)
-
     def _kam_process_batch_only(self, records, domain_post):
         """``_process`` for a rule whose actions all handle batches: no loop over records.
 
@@ -209,7 +196,7 @@ class BaseAutomation(models.Model):
             automation_done[self] = records_done + records
             rule = self.with_context(__action_done=automation_done)
             records = records.with_context(__action_done=automation_done)
-        records = rule._kam_filter_triggered(records)
+        records = records.filtered(rule._check_trigger_fields)
         automation_done[self] = records_done + records
         if not records:
             return None

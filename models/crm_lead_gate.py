@@ -154,12 +154,10 @@ class CrmLead(models.Model):
                 self.env.cache.update(self, self._fields[name], column)
             return
         # New records (a form's onchange): the descriptors turn the rows into new records' lines.
-        Row, Milestone = self.env["kam.lead.milestone"], self.env["kam.milestone"]
-        for index, lead in enumerate(self):
-            lead.kam_current_milestone_ids = Row.browse(values["kam_current_milestone_ids"][index])
-            lead.kam_unmet_milestone_ids = Milestone.browse(values["kam_unmet_milestone_ids"][index])
-            for name in ("kam_gate_open", "kam_gate_total", "kam_gate_done"):
-                lead[name] = values[name][index]
+        for name, column in values.items():
+            field = self._fields[name]
+            for lead, value in zip(self, column, strict=True):
+                lead[name] = self.env[field.comodel_name].browse(value) if field.relational else value
 
     @api.depends("date_last_stage_update")
     def _compute_kam_days_in_stage(self):

@@ -3,9 +3,9 @@ from odoo.exceptions import AccessError
 
 from .crm_lead_gate import POSITION_FIELDS
 
-#: The addon's batch actions, whose runners read only ``model`` and ``records``/``record`` of the evaluation
-#: context: base.automation runs them without building the whole context (see ``_kam_run_batch``).
-LEAN_STATES = frozenset({"kam_gate_check", "kam_recompute_tiers"})
+#: The addon's batch actions: their runners read only ``model`` and ``records``/``record`` of the evaluation
+#: context, so base.automation runs them without building the whole context (see ``_kam_run_batch``).
+ADDON_BATCH_STATES = frozenset({"kam_gate_check", "kam_recompute_tiers"})
 
 
 class BatchCollector:
@@ -36,7 +36,7 @@ class IrActionsServer(models.Model):
         base.automation runs such actions once per batch instead of once per
         record (see ``base.automation._process``).  Extension hook.
         """
-        return {"kam_gate_check", "kam_recompute_tiers"}
+        return set(ADDON_BATCH_STATES)
 
     def _run_action_kam_gate_check_multi(self, eval_context=None):
         """Refuse the moves of the records that leave milestones unmet.
@@ -86,7 +86,7 @@ class IrActionsServer(models.Model):
         and ``record``, all their runners read; any other type runs through ``run()``.
         """
         self.ensure_one()
-        if state not in LEAN_STATES:
+        if state not in ADDON_BATCH_STATES:
             return self.run()
         if group_ids and not set(group_ids) & set(self.env.user._get_group_ids()):
             raise AccessError(self.env._("You don't have enough access rights to run this action."))
