@@ -58,14 +58,15 @@ class CrmLead(models.Model):
         leads = super().create(vals_list)
         opportunities = leads.filtered(lambda lead: lead.type == "opportunity")
         if opportunities:
-            self.env["kam.stage.history"]._kam_log(opportunities)
+            # new deals have no stay to move along: no reassignment
+            self.env["kam.stage.history"]._kam_log(opportunities, changed=frozenset())
         return leads
 
     def write(self, vals):
         result = super().write(vals)
         # Only opportunities have stays (a lead turned into one, or back, changes its type).
         if HISTORY_FIELDS & vals.keys() and ("type" in vals or any(lead.type == "opportunity" for lead in self)):
-            self.env["kam.stage.history"]._kam_log(self)
+            self.env["kam.stage.history"]._kam_log(self, changed=vals.keys())
         return result
 
     # ------------------------------------------------------------------

@@ -342,19 +342,27 @@ class KamLeadMilestone(models.Model):
 
     @api.model
     def _kam_get_met_roles(self, rows, specs):
-        """Ids of the roles rows whose deal has every role identified (and contacted): one query."""
-        stakeholders = (
-            self.env["kam.stakeholder"]
-            .sudo()
-            .search_fetch(
-                [("lead_id", "in", sorted({row.lead_id for row in rows}))], ["lead_id", "role_ids", "contacted"]
-            )
+        """Ids of the roles rows whose deal has every role identified (and contacted): one query.
+
+        Archived roles count for nobody (as in the stakeholders' ``role_ids``).
+        """
+        self.env["kam.stakeholder"].flush_model(["lead_id", "role_ids", "contacted"])
+        self.env["kam.buying.role"].flush_model(["active"])
+        self.env.cr.execute(
+            """
+            SELECT s.lead_id, rel.role_id, s.contacted
+              FROM kam_stakeholder s
+              JOIN kam_stakeholder_role_rel rel ON rel.stakeholder_id = s.id
+              JOIN kam_buying_role role ON role.id = rel.role_id AND role.active
+             WHERE s.lead_id = ANY(%s)
+            """,
+            [sorted({row.lead_id for row in rows})],
         )
         identified, contacted = defaultdict(set), defaultdict(set)
-        for stakeholder in stakeholders:
-            identified[stakeholder.lead_id.id].update(stakeholder.role_ids.ids)
-            if stakeholder.contacted:
-                contacted[stakeholder.lead_id.id].update(stakeholder.role_ids.ids)
+        for lead_id, role_id, is_contacted in self.env.cr.fetchall():
+            identified[lead_id].add(role_id)
+            if is_contacted:
+                contacted[lead_id].add(role_id)
         met = set()
         for row in rows:
             spec = specs[row.milestone_id]

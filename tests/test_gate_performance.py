@@ -173,6 +173,42 @@ class TestGatePerformance(KamGateCase):
             deals.mapped("kam_gate_done")
             deals.mapped("kam_gate_total")
 
+    def test_roles_are_checked_in_one_query_and_archived_roles_count_for_nobody(self):
+        decision = self.env.ref("kam_sales_process.role_decision_maker")
+        milestone = self.env["kam.milestone"].create(
+            {
+                "name": "Decision maker named",
+                "stage_id": self.s1.id,
+                "kind": "roles",
+                "role_ids": [(6, 0, decision.ids)],
+            }
+        )
+        deals = self.env["crm.lead"].create(
+            [
+                {"name": f"Deal {i}", "type": "opportunity", "team_id": self.team.id, "stage_id": self.s1.id}
+                for i in range(20)
+            ]
+        )
+        named = deals[:10]
+        contact = self.env["res.partner"].create({"name": "Wang Lei"})
+        self.env["kam.stakeholder"].create(
+            [{"lead_id": deal.id, "partner_id": contact.id, "role_ids": [(6, 0, decision.ids)]} for deal in named]
+        )
+        rows = deals.kam_milestone_ids.filtered(lambda row: row.milestone_id == milestone)
+        met = rows.filtered(lambda row: row.lead_id in named)
+        self.assertEqual(set(met.mapped("state")), {"done"})
+        self.assertEqual(set((rows - met).mapped("state")), {"todo"})
+        Row = self.env["kam.lead.milestone"]
+        data = Row._kam_select_rows("id", rows.ids)
+        self.env.flush_all()
+        with self.assertQueryCount(__system__=1):  # nothing changed: one read, no write
+            states = Row._kam_refresh_rows(data, include_passed=True)
+        self.assertEqual({row_id for row_id, state in states.items() if state == "done"}, set(met.ids))
+        decision.active = False
+        states = Row._kam_refresh_rows(data, include_passed=True)
+        self.assertEqual(set(states.values()), {"todo"})
+        self.assertEqual(set(met.mapped("state")), {"todo"})
+
 
 @tagged("post_install", "-at_install")
 class TestCostNothingWhereUnused(KamCase):
