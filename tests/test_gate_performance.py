@@ -1,9 +1,11 @@
 """Query budgets of the gate's hot paths (see bench/gates for the timings)."""
 
+from datetime import timedelta
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from psycopg2.errors import SerializationFailure
 
 from .common import KamCase, KamGateCase
@@ -172,6 +174,20 @@ class TestGatePerformance(KamGateCase):
             deals.mapped("kam_gate_open")
             deals.mapped("kam_gate_done")
             deals.mapped("kam_gate_total")
+
+    def test_days_in_stage_of_a_kanban_page_and_of_a_new_deal(self):
+        deals = self._ready_deals(3)
+        now = fields.Datetime.now()
+        deals[0].date_last_stage_update = now - timedelta(days=5, hours=2)
+        deals[1].date_last_stage_update = now - timedelta(hours=3)
+        deals[2].date_last_stage_update = False
+        self.env.invalidate_all()
+        self.assertEqual(deals.mapped("kam_days_in_stage"), [5, 0, 0])
+        new = self.env["crm.lead"].new({"name": "New deal", "date_last_stage_update": now - timedelta(days=2)})
+        self.assertEqual(new.kam_days_in_stage, 2)
+        with Form(self.env["crm.lead"].with_context(default_type="opportunity")) as form:
+            form.name = "New deal"
+            self.assertEqual(form.kam_days_in_stage, 0)
 
     def test_roles_are_checked_in_one_query_and_archived_roles_count_for_nobody(self):
         decision = self.env.ref("kam_sales_process.role_decision_maker")
