@@ -507,6 +507,16 @@ class CrmLead(models.Model):
         plans = self.sudo()._kam_get_transitions(before)
         if not plans:
             return
+        if not any(clear for _move, clear, _reopen in plans.values()):
+            # Nothing to meet (moves back): no row to check, only those of the stages reopened to
+            # make live again, read as they are written (one statement).
+            Row = self.env["kam.lead.milestone"].sudo()
+            pairs = [(lead_id, mid) for lead_id, (_move, _clear, reopen) in plans.items() for mid in reopen]
+            reopened = Row._kam_reopen_rows(pairs)
+            if reopened:
+                # Live again: the rows that follow the data catch up with it.
+                Row._kam_refresh_rows(reopened, include_passed=True)
+            return
         unmet, rows = self._kam_get_unmet(plans)
         if unmet:
             self._kam_refuse(unmet)

@@ -275,6 +275,26 @@ class KamLeadMilestone(models.Model):
         )
         return [RowData._make(values) for values in self.env.cr.fetchall()]
 
+    @api.model
+    def _kam_reopen_rows(self, pairs):
+        """Make live again the passed rows of these ``(lead id, milestone id)`` pairs (a deal moved back
+        before their stage), in one statement; returns them as ``RowData``, as they are now."""
+        if not pairs:
+            return []
+        self.flush_model(["lead_id", "milestone_id", "state", "passed", "grandfathered"])
+        self.env.cr.execute(
+            """
+            UPDATE kam_lead_milestone row SET passed = FALSE
+              FROM unnest(%s::int[], %s::int[]) AS pair(lead_id, milestone_id)
+             WHERE row.lead_id = pair.lead_id AND row.milestone_id = pair.milestone_id AND row.passed
+         RETURNING row.id, row.lead_id, row.milestone_id, row.state, row.passed, row.grandfathered
+            """,
+            [[lead_id for lead_id, _mid in pairs], [mid for _lead_id, mid in pairs]],
+        )
+        rows = [RowData._make(values) for values in self.env.cr.fetchall()]
+        self.browse([row.id for row in rows]).invalidate_recordset(["passed"])
+        return rows
+
     def _refresh_states(self, include_passed=False):
         """Recompute the state of condition, roles and activity rows from the data.
 

@@ -175,6 +175,33 @@ class TestGatePerformance(KamGateCase):
             deals.mapped("kam_gate_done")
             deals.mapped("kam_gate_total")
 
+    def test_a_move_back_reopens_the_rows_for_any_batch_and_brings_them_up_to_date(self):
+        deals = self._ready_deals(20)
+        deals.write({"stage_id": self.s2.id})
+        rows = deals.kam_milestone_ids.filtered(lambda row: row.milestone_id.stage_id == self.s1)
+        self.assertEqual(set(rows.mapped("passed")), {True})
+        # the data of a condition changed while the stage was passed: it stays met until reopened
+        deals[0].sudo().expected_revenue = 0
+        self.env.flush_all()
+        revenue = rows.filtered(lambda row: row.lead_id == deals[0] and row.milestone_id.name == "Revenue set")
+        self.assertEqual(revenue.state, "done")
+
+        def count_back(batch):
+            self.env.invalidate_all()
+            batch.mapped("company_currency.rounding")
+            batch.mapped("stage_id")
+            before = self.env.cr.sql_log_count
+            batch.write({"stage_id": self.s1.id})
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        self.assertEqual(count_back(deals[1:2]), count_back(deals[2:]))
+        deals[0].write({"stage_id": self.s1.id})
+        self.assertEqual(set(rows.mapped("passed")), {False})
+        self.assertEqual(revenue.state, "todo")  # live again: it caught up with the data
+        self.assertFalse(deals[0].kam_gate_open)
+        self.assertTrue(all(deals[1:].mapped("kam_gate_open")))
+
     def test_days_in_stage_of_a_kanban_page_and_of_a_new_deal(self):
         deals = self._ready_deals(3)
         now = fields.Datetime.now()
