@@ -465,29 +465,36 @@ class CrmLead(models.Model):
                 unmet[self.browse(lead_id)] = Row.browse(ids).with_env(self.env)
         return dict(sorted(unmet.items(), key=lambda item: item[0].id)), rows
 
-    def _kam_latch(self, plans, rows):
-        """Record the moves on the rows: the stages cleared are passed, the stages reopened are live again."""
-        to_pass, to_reopen, reopened = [], [], []
+    def _kam_latch(self, plans, rows=None):
+        """Record the moves on the rows: the stages cleared are passed, the stages reopened are live again.
+
+        ``rows`` are the rows of every deal of ``plans``, as ``_kam_get_unmet`` read them; ``None`` when
+        they were not read (moves back, which clear nothing): the rows reopened are then found as they
+        are written.  Either way one statement reopens the batch's rows and their conditions catch up.
+        """
+        Row = self.env["kam.lead.milestone"].sudo()
+        to_pass, pairs = [], []
         for lead_id, (_move, clear, reopen) in plans.items():
+            live_again = reopen - clear
+            if rows is None:
+                pairs += [(lead_id, milestone_id) for milestone_id in live_again]
+                continue
             for row in rows.get(lead_id, ()):
                 if row.milestone_id in clear:
                     to_pass.append(row.id)
-                elif row.milestone_id in reopen and row.passed:
-                    to_reopen.append(row.id)
-                    reopened.append(row)
-        if to_pass or to_reopen:
-            # One statement for the batch.  The rows cleared are written even where
-            # already passed: a concurrent change of the same rows then conflicts with
-            # the move instead of slipping past it.
-            Row = self.env["kam.lead.milestone"]
+                elif row.milestone_id in live_again and row.passed:
+                    pairs.append((lead_id, row.milestone_id))
+        if to_pass:
+            # The rows cleared are written even where already passed: a concurrent
+            # change of the same rows then conflicts with the move instead of
+            # slipping past it.
             Row.flush_model(["passed"])
-            for value, ids in ((True, to_pass), (False, to_reopen)):
-                if ids:
-                    self.env.cr.execute("UPDATE kam_lead_milestone SET passed = %s WHERE id = ANY(%s)", [value, ids])
-            Row.browse(to_pass + to_reopen).invalidate_recordset(["passed"])
+            self.env.cr.execute("UPDATE kam_lead_milestone SET passed = TRUE WHERE id = ANY(%s)", [to_pass])
+            Row.browse(to_pass).invalidate_recordset(["passed"])
+        reopened = Row._kam_reopen_rows(pairs)
         if reopened:
             # Live again: the rows that follow the data catch up with it.
-            self.env["kam.lead.milestone"].sudo()._kam_refresh_rows(reopened, include_passed=True)
+            Row._kam_refresh_rows(reopened, include_passed=True)
 
     def _kam_get_unmet_for_moves(self, before, to_stage=None):
         """``{lead: kam.lead.milestone rows still to do}`` for these deals' moves (see ``_kam_get_transitions``)."""
@@ -507,19 +514,12 @@ class CrmLead(models.Model):
         plans = self.sudo()._kam_get_transitions(before)
         if not plans:
             return
-        if not any(clear for _move, clear, _reopen in plans.values()):
-            # Nothing to meet (moves back): no row to check, only those of the stages reopened to
-            # make live again, read as they are written (one statement).
-            Row = self.env["kam.lead.milestone"].sudo()
-            pairs = [(lead_id, mid) for lead_id, (_move, _clear, reopen) in plans.items() for mid in reopen]
-            reopened = Row._kam_reopen_rows(pairs)
-            if reopened:
-                # Live again: the rows that follow the data catch up with it.
-                Row._kam_refresh_rows(reopened, include_passed=True)
-            return
-        unmet, rows = self._kam_get_unmet(plans)
-        if unmet:
-            self._kam_refuse(unmet)
+        rows = None
+        if any(clear for _move, clear, _reopen in plans.values()):
+            # Moves back clear nothing: they have no row to check (nor to read).
+            unmet, rows = self._kam_get_unmet(plans)
+            if unmet:
+                self._kam_refuse(unmet)
         self._kam_latch(plans, rows)
 
     def _kam_refuse(self, unmet):

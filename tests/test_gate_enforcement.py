@@ -91,6 +91,26 @@ class TestGateEnforcement(KamGateCase):
         deals.write({"stage_id": self.s2.id})
         self.assertEqual(set(deals.mapped("stage_id")), {self.s2})
 
+    def test_one_batch_moving_deals_forward_and_back_latches_both(self):
+        """One write, two directions: the deal moving up passes the stages it clears, the deal moving
+        back reopens the stage it lands on, whose condition catches up with data changed meanwhile."""
+        behind = self._deal_in(self.s1)
+        self._meet(behind, self.ms_budget, self.ms_coach)
+        ahead = self._deal_in(self.s4)
+        ahead.expected_revenue = 0  # after S3 was passed: its row stays met while the stage is passed
+        revenue = self._row(ahead, self.ms_revenue)
+        self.assertEqual((revenue.state, revenue.passed), ("done", True))
+        (behind | ahead).write({"stage_id": self.s3.id})
+        self.assertEqual(set((behind | ahead).mapped("stage_id")), {self.s3})
+        early = self.ms_budget | self.ms_coach
+        passed = (behind | ahead).kam_milestone_ids.filtered(lambda row: row.milestone_id in early)
+        self.assertEqual(len(passed), 4)
+        self.assertEqual(set(passed.mapped("passed")), {True})
+        self.assertEqual((revenue.state, revenue.passed), ("todo", False))
+        self.assertFalse(ahead.kam_gate_open)
+        with self.assertRaises(UserError):
+            ahead.stage_id = self.s4
+
     def test_condition_milestone_follows_the_data(self):
         deal = self._deal_in(self.s3)
         self.assertFalse(deal.kam_gate_open)
