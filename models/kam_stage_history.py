@@ -164,8 +164,8 @@ class KamStageHistory(models.Model):
         """
         if not leads:
             return
-        order = [stage_id for stage_id, _seq, _team in self.env["crm.stage"]._kam_get_stage_order()]
-        rank = {stage_id: index for index, stage_id in enumerate(order)}
+        rank_params = self._kam_rank_params()
+        rank = dict(zip(rank_params["rank_stages"], rank_params["ranks"], strict=True))
         values = {
             "ids": [],
             "stages": [],
@@ -193,7 +193,7 @@ class KamStageHistory(models.Model):
             LOG_SQL.replace("{reassigned}", LOG_REASSIGNED_SQL if reassigned else ""),
             {
                 **values,
-                "rank_stages": order,
+                **rank_params,
                 "kind": stage_exit(self.env),
                 "now": self.env.cr.now(),
                 "uid": self.env.uid,
