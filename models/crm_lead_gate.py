@@ -491,10 +491,7 @@ class CrmLead(models.Model):
             Row.flush_model(["passed"])
             self.env.cr.execute("UPDATE kam_lead_milestone SET passed = TRUE WHERE id = ANY(%s)", [to_pass])
             Row.browse(to_pass).invalidate_recordset(["passed"])
-        reopened = Row._kam_reopen_rows(pairs)
-        if reopened:
-            # Live again: the rows that follow the data catch up with it.
-            Row._kam_refresh_rows(reopened, include_passed=True)
+        Row._kam_reopen_rows(pairs)  # live again: the rows that follow the data catch up with it
 
     def _kam_get_unmet_for_moves(self, before, to_stage=None):
         """``{lead: kam.lead.milestone rows still to do}`` for these deals' moves (see ``_kam_get_transitions``)."""
@@ -573,14 +570,13 @@ class CrmLead(models.Model):
                 elif not row.passed:
                     to_pass.append(row.id)
             elif row.milestone_id in ahead[row.lead_id] and row.passed:
-                to_reopen.append(row.id)
+                to_reopen.append((row.lead_id, row.milestone_id))
         Row = self.env["kam.lead.milestone"].sudo()
         if to_grandfather:
             Row.browse(to_grandfather).write({"grandfathered": True, "passed": True})
         if to_pass:
             Row.browse(to_pass).write({"passed": True})
-        if to_reopen:
-            Row.browse(to_reopen).write({"passed": False})
+        Row._kam_reopen_rows(to_reopen)  # live again, as after a move back
 
     def _kam_place_by_bypass(self):
         """Deals placed by an audited path: grandfathered where they stand, the reason in their chatter."""

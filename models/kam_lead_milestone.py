@@ -278,7 +278,8 @@ class KamLeadMilestone(models.Model):
     @api.model
     def _kam_reopen_rows(self, pairs):
         """Make live again the passed rows of these ``(lead id, milestone id)`` pairs (a deal moved back
-        before their stage), in one statement; returns them as ``RowData``, as they are now."""
+        before their stage, or its stage re-ordered ahead of it), in one statement; the rows that follow
+        the data catch up with it.  Returns the rows reopened as ``RowData``."""
         if not pairs:
             return []
         self.flush_model(["lead_id", "milestone_id", "state", "passed", "grandfathered"])
@@ -293,6 +294,8 @@ class KamLeadMilestone(models.Model):
         )
         rows = [RowData._make(values) for values in self.env.cr.fetchall()]
         self.browse([row.id for row in rows]).invalidate_recordset(["passed"])
+        if rows:
+            self._kam_refresh_rows(rows, include_passed=True)
         return rows
 
     def _refresh_states(self, include_passed=False):

@@ -48,6 +48,19 @@ class TestStageOverride(KamGateCase):
         deal.action_unarchive()
         self.assertTrue(deal.active)
 
+    def test_a_deal_forced_back_shows_the_conditions_of_its_stage_as_they_are_now(self):
+        """The stage a deal is forced back to is live again: its conditions catch up with data that
+        changed while it was passed, at once (the gate badge does not wait for the next write)."""
+        deal = self._deal_in(self.s4)
+        deal.expected_revenue = 0  # after S3 was passed: its row stays met while the stage is passed
+        revenue = self._row(deal, self.ms_revenue)
+        self.assertEqual((revenue.state, revenue.passed), ("done", True))
+        self._wizard(self.user_sales_manager, deal, self.s3).action_confirm()
+        self.assertEqual(deal.stage_id, self.s3)
+        self.assertEqual((revenue.state, revenue.passed), ("todo", False))
+        self.assertFalse(deal.kam_gate_open)
+        self.assertEqual(deal.kam_unmet_milestone_ids, self.ms_revenue)
+
     def test_a_wizard_without_deals_says_so(self):
         wizard = (
             self.env["kam.stage.override"]
