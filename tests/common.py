@@ -120,6 +120,15 @@ class KamGateCase(KamCase):
             deal.stage_id = nxt
         return deal
 
+    def _deal_past_stale_revenue(self):
+        """A deal in S4 whose revenue was cleared after S3 was passed: S3's condition row stays met
+        (done and passed) while the stage is behind the deal. Returns the deal and that row."""
+        deal = self._deal_in(self.s4)
+        deal.expected_revenue = 0
+        row = self._row(deal, self.ms_revenue)
+        self.assertEqual((row.state, row.passed), ("done", True))
+        return deal, row
+
 
 class TourMixin:
     """For HttpCase classes: a tour fails, never skips, when its browser is missing.

@@ -96,10 +96,7 @@ class TestGateEnforcement(KamGateCase):
         back reopens the stage it lands on, whose condition catches up with data changed meanwhile."""
         behind = self._deal_in(self.s1)
         self._meet(behind, self.ms_budget, self.ms_coach)
-        ahead = self._deal_in(self.s4)
-        ahead.expected_revenue = 0  # after S3 was passed: its row stays met while the stage is passed
-        revenue = self._row(ahead, self.ms_revenue)
-        self.assertEqual((revenue.state, revenue.passed), ("done", True))
+        ahead, revenue = self._deal_past_stale_revenue()
         (behind | ahead).write({"stage_id": self.s3.id})
         self.assertEqual(set((behind | ahead).mapped("stage_id")), {self.s3})
         early = self.ms_budget | self.ms_coach

@@ -102,10 +102,7 @@ class TestAdoptionWithoutSideDoors(KamIntegrityCase):
     def test_a_stage_reordered_ahead_of_a_deal_is_live_again_with_the_data_as_it_is_now(self):
         """Reopened by a re-ordering, as by a move back: its conditions catch up with data that changed
         while the stage was passed (one reopen path for both)."""
-        deal = self._deal_in(self.s4)
-        deal.expected_revenue = 0  # after S3 was passed: its row stays met while the stage is passed
-        row = self._row(deal, self.ms_revenue)
-        self.assertEqual((row.state, row.passed), ("done", True))
+        deal, row = self._deal_past_stale_revenue()
         self.s3.sequence = 10  # S3 now comes after S4: ahead of the deal
         self.assertEqual((row.state, row.passed), ("todo", False))
         deal.stage_id = self.s3  # forward again: S3 is its gate now, and the gate says so

@@ -51,10 +51,7 @@ class TestStageOverride(KamGateCase):
     def test_a_deal_forced_back_shows_the_conditions_of_its_stage_as_they_are_now(self):
         """The stage a deal is forced back to is live again: its conditions catch up with data that
         changed while it was passed, at once (the gate badge does not wait for the next write)."""
-        deal = self._deal_in(self.s4)
-        deal.expected_revenue = 0  # after S3 was passed: its row stays met while the stage is passed
-        revenue = self._row(deal, self.ms_revenue)
-        self.assertEqual((revenue.state, revenue.passed), ("done", True))
+        deal, revenue = self._deal_past_stale_revenue()
         self._wizard(self.user_sales_manager, deal, self.s3).action_confirm()
         self.assertEqual(deal.stage_id, self.s3)
         self.assertEqual((revenue.state, revenue.passed), ("todo", False))
