@@ -465,7 +465,7 @@ class CrmLead(models.Model):
                 unmet[self.browse(lead_id)] = Row.browse(ids).with_env(self.env)
         return dict(sorted(unmet.items(), key=lambda item: item[0].id)), rows
 
-    def _kam_latch(self, plans, rows=None):
+    def _kam_latch(self, plans, rows):
         """Record the moves on the rows: the stages cleared are passed, the stages reopened are live again.
 
         ``rows`` are the rows of every deal of ``plans``, as ``_kam_get_unmet`` read them; ``None`` when
