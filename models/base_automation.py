@@ -26,6 +26,25 @@ def _skip_unwatched(patched):
     return _compute_field_value
 
 
+class ServerGuard(dict):
+    """base_automation's recursion guard (``__action_done``) as the server starts it: rules -> records done.
+
+    A client's context holds JSON values only: it cannot hold this type, nor rules as keys.
+    """
+
+
+def _is_server_guard(guard):
+    """Was this ``__action_done`` made by the server? Ours, or base_automation's copy of one in
+    ``_process`` (a plain dict, never empty, keyed by rules)."""
+    if isinstance(guard, ServerGuard):
+        return True
+    return (
+        type(guard) is dict
+        and bool(guard)
+        and all(isinstance(rule, models.BaseModel) and rule._name == "base.automation" for rule in guard)
+    )
+
+
 class BaseAutomation(models.Model):
     _inherit = "base.automation"
 
@@ -39,7 +58,17 @@ class BaseAutomation(models.Model):
     # every change to a rule clears it (as base_automation reloads its hooks).
 
     def _get_actions(self, records, triggers):
-        rules = self if "__action_done" in self.env.context else self.with_context(__action_done={})
+        context = self.env.context
+        if _is_server_guard(context.get("__action_done")):
+            rules = self
+        else:
+            # A call from outside: base_automation's recursion guard starts empty, whatever the
+            # client sent. A client's ``__action_done`` (a JSON value) with ``__action_feedback``
+            # would be one guard shared, and updated in place, by every write of its call: a
+            # first write passing the gate would mark the deal as done and the next write of the
+            # same call (``action_set_won`` after its restore, an import's next row) would skip
+            # the gate. A value of another type made every write of a deal a traceback.
+            rules = self.with_context(__action_done=ServerGuard(), __action_feedback=False)
         return rules.browse(rules._kam_get_rule_ids(records._name, tuple(sorted(triggers))))
 
     @api.model

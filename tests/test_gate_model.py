@@ -69,6 +69,8 @@ def nasty_contexts(rule_id):
             {"kam_stage_remap": True},
             {"kam_batch_collect": {}},
             {"__action_done": {str(rule_id): [1, 2, 3]}},
+            {"__action_done": {}, "__action_feedback": True},
+            {"__action_done": []},
             {"old_values": {"1": {"stage_id": 1}}},
             {"active_test": False},
             {"tracking_disable": True, "mail_notrack": True},

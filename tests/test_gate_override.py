@@ -95,6 +95,42 @@ class TestStageOverride(KamGateCase):
                 deal.with_context(**{key: value}).write({"stage_id": self.s2.id})
         self.assertEqual(deal.stage_id, self.s1)
 
+    def test_a_client_cannot_share_the_rules_recursion_guard_across_its_writes(self):
+        # base_automation's recursion guard (``__action_done``, updated in place under
+        # ``__action_feedback``) is the server's bookkeeping. Sent by a client, one guard
+        # was shared by every write of the call: the first write that passed the gate marked
+        # the deal as done and the next write, in the same call, skipped the gate.
+        guard = {"__action_done": {}, "__action_feedback": True}
+        deal = self._new_deal(stage=self.s1).with_user(self.user_salesman)
+        deal.action_set_lost()
+        # action_set_won restores the deal (it passes: restored in its stage), then moves it to Won
+        with self.assertRaises(UserError) as refusal:
+            deal.with_context(**guard).action_set_won()
+        self.assertIn("Budget known", str(refusal.exception))
+        # an import whose first row changes the team back and forth, whose second row jumps to Won
+        other_stage = self.env["crm.stage"].search([("team_id", "=", self.other_team.id)], limit=1)
+        active = self._new_deal(name="Boiler upgrade", stage=self.s1).with_user(self.user_salesman)
+        result = active.with_context(**guard).load(
+            [".id", "team_id/.id", "stage_id/.id"],
+            [
+                [str(active.id), str(self.other_team.id), str(other_stage.id)],
+                [str(active.id), str(self.team.id), str(self.stage_won.id)],
+            ],
+        )
+        self.assertTrue(any("Budget known" in m["message"] for m in result["messages"]), result)
+        self.assertNotEqual(active.stage_id, self.stage_won)
+        self.assertTrue(all(row.state == "todo" for row in active.kam_milestone_ids))
+
+    def test_a_guard_of_the_wrong_type_is_ignored_not_a_traceback(self):
+        deal = self._new_deal(stage=self.s1).with_user(self.user_salesman)
+        for value in ([], "x", 1, None, {"1": [deal.id]}):
+            with self.subTest(value=value):
+                deal.with_context(__action_done=value, __action_feedback=True).write({"name": f"Renamed {value!r}"})
+                self.assertEqual(deal.name, f"Renamed {value!r}")
+                with self.assertRaises(UserError):
+                    deal.with_context(__action_done=value).write({"stage_id": self.s2.id})
+        self.assertEqual(deal.stage_id, self.s1)
+
     def test_the_form_button_opens_the_wizard_on_the_deal(self):
         deal = self._new_deal(stage=self.s1)
         action = deal.with_user(self.user_sales_manager).action_kam_open_override()

@@ -39,6 +39,18 @@ class TestGateOverRpc(KamGateCase, HttpCase):
                 self._xmlrpc_write({"stage_id": self.s2.id}, context=context)
         self.assertEqual(self.deal.stage_id, self.s1)
 
+    def test_xmlrpc_won_with_the_rules_recursion_guard_is_refused(self):
+        # The guard a client sends is not the server's: restoring the lost deal (which passes)
+        # does not let the move to Won that follows it in the same call skip the gate.
+        self.deal.action_set_lost()
+        with self.assertRaises(xmlrpc.client.Fault) as refusal:
+            self.xmlrpc_object.execute_kw(
+                self.env.cr.dbname, self.uid, self.password, "crm.lead", "action_set_won", [[self.deal.id]],
+                {"context": {"__action_done": {}, "__action_feedback": True}},
+            )  # fmt: skip
+        self.assertIn("Budget known", refusal.exception.faultString)
+        self.assertNotEqual(self.deal.stage_id, self.stage_won)
+
     def test_xmlrpc_create_in_a_later_stage_is_refused(self):
         with self.assertRaises(xmlrpc.client.Fault) as refusal:
             self.xmlrpc_object.execute_kw(
