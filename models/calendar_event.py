@@ -18,6 +18,14 @@ class CalendarEvent(models.Model):
         self._kam_refresh_attendees(attendees)
         return result
 
+    def unlink(self):
+        # A deleted meeting is no longer a contact: its attendees' last contact is read again.
+        attendees = self.sudo().partner_ids
+        result = super().unlink()
+        if attendees:
+            self.env["kam.stakeholder"]._kam_refresh_last_contact(attendees.ids)
+        return result
+
     def _kam_refresh_attendees(self, extra=None):
         """A meeting with a stakeholder is a contact: refresh their last contact date."""
         partners = self.partner_ids | (extra or self.env["res.partner"])

@@ -2,6 +2,10 @@ from odoo import api, models
 
 #: Where the buying centre lives: only messages on these records can be contacts with its people.
 BUYING_CENTRE_MODELS = ("crm.lead", "res.partner")
+#: The messages that count as a contact with their author and recipients (kam.stakeholder._kam_get_last_contacts).
+CONTACT_TYPES = ("email", "comment")
+#: What decides whether a message is a contact, with whom and when.
+CONTACT_FIELDS = {"author_id", "partner_ids", "date", "message_type"}
 
 
 class MailMessage(models.Model):
@@ -13,13 +17,42 @@ class MailMessage(models.Model):
         messages._kam_note_contacts()
         return messages
 
+    def write(self, vals):
+        if not CONTACT_FIELDS & vals.keys():
+            return super().write(vals)
+        # A message whose author, recipients, date or type change may stop being a contact with
+        # someone (or become one): both sides' last contact are read again.
+        before = self._kam_contact_partner_ids()
+        result = super().write(vals)
+        partner_ids = before | self._kam_contact_partner_ids()
+        if partner_ids:
+            self.env["kam.stakeholder"]._kam_refresh_last_contact(partner_ids)
+        return result
+
+    def unlink(self):
+        # A deleted e-mail or comment is no longer a contact with its author and recipients.
+        partner_ids = self._kam_contact_partner_ids()
+        result = super().unlink()
+        if partner_ids:
+            self.env["kam.stakeholder"]._kam_refresh_last_contact(partner_ids)
+        return result
+
+    def _kam_contact_partner_ids(self):
+        """Ids of the authors and recipients of the e-mails and comments among these messages.
+
+        The last contact of a person counts their e-mails and comments on any record, so a change
+        to one anywhere is looked at (whatever the user may read: only ids are collected).
+        """
+        messages = self.sudo().filtered(lambda m: m.message_type in CONTACT_TYPES)
+        return set(messages.author_id.ids) | set(messages.partner_ids.ids)
+
     def _kam_note_contacts(self):
         """E-mails from or to people of a buying centre, on deals and contacts, are contacts with them.
 
         Messages elsewhere (Discuss, invoices, …) cost nothing: they are told
         apart by what the new messages already hold, without a query.
         """
-        contacts = self.filtered(lambda m: m.model in BUYING_CENTRE_MODELS and m.message_type in ("email", "comment"))
+        contacts = self.filtered(lambda m: m.model in BUYING_CENTRE_MODELS and m.message_type in CONTACT_TYPES)
         if not contacts:
             return
         partner_ids = set(contacts.author_id.ids) | set(contacts.partner_ids.ids)

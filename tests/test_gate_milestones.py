@@ -1,5 +1,8 @@
 """Milestone configuration and per-deal rows: kinds, evidence, who may do what."""
 
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged, users
 
@@ -145,6 +148,61 @@ class TestDealMilestones(KamGateCase):
         self.assertEqual(row.state, "done")
         stakeholders[1].unlink()
         self.assertEqual(row.state, "todo")
+
+    def test_a_contact_whose_evidence_is_gone_no_longer_meets_a_roles_milestone(self):
+        # The contact of a stakeholder is read from meetings and e-mails: deleting or
+        # changing them is an input of the gate as much as adding them.
+        decision = self.env.ref("kam_sales_process.role_decision_maker")
+        milestone = self.env["kam.milestone"].create(
+            {
+                "name": "Decision maker met",
+                "stage_id": self.s1.id,
+                "kind": "roles",
+                "role_ids": [(6, 0, decision.ids)],
+                "require_contacted": True,
+            }
+        )
+        self._meet(self.deal, self.ms_budget)
+        boss = self.env["res.partner"].create({"name": "Zhang Min"})
+        stakeholder = self.env["kam.stakeholder"].create(
+            {"lead_id": self.deal.id, "partner_id": boss.id, "role_ids": [(6, 0, decision.ids)]}
+        )
+        row = self._row(self.deal, milestone)
+        seller = self.env["calendar.event"].with_user(self.user_salesman)
+        yesterday = fields.Datetime.now() - timedelta(days=1)
+
+        def meeting():
+            return seller.create(
+                {"name": "Steering", "start": yesterday, "stop": yesterday + timedelta(hours=1), "partner_ids": boss.ids}
+            )
+
+        def email():
+            return self.deal.message_post(body="Agreed", author_id=boss.id, message_type="email")
+
+        def note_to_boss():
+            return self.deal.with_user(self.user_salesman).message_post(
+                body="Sent the offer", message_type="comment", partner_ids=boss.ids
+            )
+
+        for name, make, undo in (
+            ("meeting deleted", meeting, lambda event: event.unlink()),
+            ("meeting without them", meeting, lambda event: event.write({"partner_ids": [(5,)]})),
+            ("e-mail deleted", email, lambda message: message.unlink()),
+            ("comment to them deleted", note_to_boss, lambda message: message.unlink()),
+            ("comment no longer to them", note_to_boss, lambda message: message.write({"partner_ids": [(5,)]})),
+            ("e-mail from someone else", email, lambda message: message.write({"author_id": self.user_salesman.partner_id.id})),
+        ):
+            with self.subTest(name):
+                evidence = make()
+                self.assertTrue(stakeholder.contacted)
+                self.assertEqual(row.state, "done")
+                undo(evidence)
+                self.assertFalse(stakeholder.contacted)
+                self.assertFalse(stakeholder.last_contact_date)
+                self.assertEqual(row.state, "todo")
+                with self.assertRaises(UserError) as refusal:
+                    self.deal.with_user(self.user_salesman).write({"stage_id": self.s2.id})
+                self.assertIn("Decision maker met", str(refusal.exception))
 
     def test_activity_milestone_follows_done_activities(self):
         meeting = self.env["mail.activity.type"].create({"name": "Product demo", "res_model": "crm.lead"})
