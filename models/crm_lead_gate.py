@@ -52,9 +52,10 @@ def gate_bypass(env):
     return bypass if isinstance(bypass, GateBypass) else None
 
 
-def condition_fields(domain):
-    """The deal's fields a condition milestone's domain reads (the first step of each path), or None when
-    the domain cannot be read."""
+def condition_fields(domain, first_steps=False):
+    """The deal's fields a condition milestone's domain reads, or None when the domain cannot be read
+    or goes through other records (a path, an 'any'). With ``first_steps``, a path counts as the deal's
+    field it starts from."""
     try:
         leaves = list(safe_eval(domain or "[]"))
     except Exception:  # a domain that cannot be read: refresh on every write, as before
@@ -62,9 +63,11 @@ def condition_fields(domain):
     names = set()
     for leaf in leaves:
         if isinstance(leaf, (list, tuple)) and len(leaf) == 3:
-            if not isinstance(leaf[0], str) or "." in leaf[0] or leaf[1] in ("any", "not any"):
+            if not isinstance(leaf[0], str):
+                return None
+            if not first_steps and ("." in leaf[0] or leaf[1] in ("any", "not any")):
                 return None  # a path through other records: their changes are not the deal's writes
-            names.add(leaf[0])
+            names.add(leaf[0].split(".", 1)[0])
     return names
 
 
@@ -282,6 +285,48 @@ class CrmLead(models.Model):
             changed.update(field.name for field in node.root or () if field.model_name == self._name)
             stack.extend(node.values())
         return bool(read & changed)
+
+    def _compute_field_value(self, field):
+        result = super()._compute_field_value(field)
+        if field.store and any(self._ids) and self._kam_condition_reads_recomputed(field.name):
+            self.filtered("id")._kam_refresh_conditions_at_commit()
+        return result
+
+    @api.model
+    @tools.ormcache("name")
+    def _kam_condition_reads_recomputed(self, name):
+        """Does a condition milestone read the deal's stored field ``name`` (or a domain that cannot be
+        read)? (cached; a change of milestones clears Odoo's caches)"""
+        for spec in self.env["kam.milestone"]._kam_get_specs().values():
+            if spec.kind == "condition":
+                fields_read = condition_fields(spec.domain, first_steps=True)
+                if fields_read is None or name in fields_read:
+                    return True
+        return False
+
+    def _kam_refresh_conditions_at_commit(self):
+        """Refresh these deals' condition rows before the transaction commits.
+
+        A stored field computed from other records (the contact's e-mail on the deal, from its
+        customer's) is recomputed without a write of the deal: the rows of the conditions reading it
+        would keep what they were and the badge would say "open" while the gate (which checks the
+        rows it needs on a move) refuses. The refresh waits for the commit, when the recomputed values
+        are written, and runs once for all the deals of the transaction.
+        """
+        precommit = self.env.cr.precommit
+        pending = precommit.data.setdefault("kam_sales_process.conditions", set())
+        if not pending:
+            Lead = self.sudo().with_context(active_test=False)
+
+            def refresh():
+                lead_ids = precommit.data.pop("kam_sales_process.conditions", set())
+                leads = Lead.browse(sorted(lead_ids)).exists()
+                if leads:
+                    leads._kam_refresh_milestones(source="crm.lead")
+                    leads.env.flush_all()
+
+            precommit.add(refresh)
+        pending.update(self.ids)
 
     def _kam_follows_other_records(self, name):
         """May the deal's field ``name`` change without a write of the deal's own fields? (a relation to

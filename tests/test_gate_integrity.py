@@ -66,6 +66,45 @@ class TestGateInputsByCompute(KamIntegrityCase):
         self.assertEqual(deal.team_id, self.team_c)
 
 
+    def test_a_condition_on_a_field_computed_from_the_customer_follows_the_customer(self):
+        # The deal's e-mail is computed from its customer's: a change of the customer recomputes
+        # it without a write of the deal. The rows (badge, filter) catch up when the change commits.
+        known = self.env["kam.milestone"].create(
+            {"name": "Contact e-mail known", "stage_id": self.s1.id, "kind": "condition",
+             "condition_domain": "[('email_from', 'ilike', '@')]"}
+        )  # fmt: skip
+        customer = self.env["res.partner"].create({"name": "Li Na", "email": "li.na@steel.example.com"})
+        deal = self._new_deal(stage=self.s1, partner_id=customer.id)
+        self._meet(deal, self.ms_budget, self.ms_call)
+        row = self._row(deal, known)
+        self.assertEqual(deal.email_from, "li.na@steel.example.com")
+        self.assertEqual(row.state, "done")
+        self.assertTrue(deal.kam_gate_open)
+
+        customer.with_user(self.user_salesman).write({"email": "unknown"})
+        self.env.cr.flush()  # what a commit does first: the recompute is written, the rows refreshed
+        self.assertEqual(deal.email_from, "unknown")
+        self.assertEqual(row.state, "todo")
+        self.assertFalse(deal.kam_gate_open)
+        self.assertNotIn(deal, self.env["crm.lead"].search([("kam_gate_open", "=", True)]))
+        with self.assertRaises(UserError) as refusal:
+            deal.with_user(self.user_salesman).write({"stage_id": self.s2.id})
+        self.assertIn("Contact e-mail known", str(refusal.exception))
+
+        customer.write({"email": "li.na@steel.example.com"})
+        self.env.cr.flush()
+        self.assertEqual(row.state, "done")
+        self.assertTrue(deal.kam_gate_open)
+
+    def test_a_recompute_no_condition_reads_refreshes_nothing(self):
+        customer = self.env["res.partner"].create({"name": "Li Na", "email": "li.na@steel.example.com"})
+        self._new_deal(stage=self.s1, partner_id=customer.id)
+        self.env.cr.flush()
+        customer.write({"email": "na.li@steel.example.com"})
+        self.env.flush_all()
+        self.assertNotIn("kam_sales_process.conditions", self.env.cr.precommit.data)
+
+
 @tagged("post_install", "-at_install")
 class TestAdoptionWithoutSideDoors(KamIntegrityCase):
     def test_deals_already_past_a_new_milestone_are_grandfathered(self):
