@@ -181,6 +181,10 @@ class KamStakeholder(models.Model):
             if when and (partner_id not in latest or when > latest[partner_id]):
                 latest[partner_id] = when
 
+        # The queries below read the tables: what was just changed (a meeting archived, a recipient
+        # removed) is written first.
+        self.env["mail.message"].flush_model(["author_id", "partner_ids", "message_type", "date"])
+        self.env["calendar.event"].flush_model(["partner_ids", "active", "start"])
         # E-mails and messages written by them.
         for partner, when in (
             self.env["mail.message"]

@@ -63,6 +63,10 @@ class ResPartner(models.Model):
         result = super().write(vals)
         if tagged:
             self._kam_flag_identity_changes(tagged, before)
+        if "meeting_ids" in vals:
+            # The contact's meetings changed from its side (the same attendee table as the meetings'):
+            # a meeting left or joined is a contact lost or made.
+            self.env["kam.stakeholder"]._kam_refresh_last_contact(self.ids)
         return result
 
     def _kam_flag_identity_changes(self, partners, before):

@@ -65,7 +65,6 @@ class TestGateInputsByCompute(KamIntegrityCase):
             deal.write({"user_id": self.user_salesman.id, "team_id": self.team.id})
         self.assertEqual(deal.team_id, self.team_c)
 
-
     def test_a_condition_on_a_field_computed_from_the_customer_follows_the_customer(self):
         # The deal's e-mail is computed from its customer's: a change of the customer recomputes
         # it without a write of the deal. The rows (badge, filter) catch up when the change commits.

@@ -172,9 +172,8 @@ class TestDealMilestones(KamGateCase):
         yesterday = fields.Datetime.now() - timedelta(days=1)
 
         def meeting():
-            return seller.create(
-                {"name": "Steering", "start": yesterday, "stop": yesterday + timedelta(hours=1), "partner_ids": boss.ids}
-            )
+            stop = yesterday + timedelta(hours=1)
+            return seller.create({"name": "Steering", "start": yesterday, "stop": stop, "partner_ids": boss.ids})
 
         def email():
             return self.deal.message_post(body="Agreed", author_id=boss.id, message_type="email")
@@ -184,13 +183,20 @@ class TestDealMilestones(KamGateCase):
                 body="Sent the offer", message_type="comment", partner_ids=boss.ids
             )
 
+        someone_else = self.user_salesman.partner_id
         for name, make, undo in (
             ("meeting deleted", meeting, lambda event: event.unlink()),
             ("meeting without them", meeting, lambda event: event.write({"partner_ids": [(5,)]})),
+            ("meeting archived", meeting, lambda event: event.with_user(self.user_salesman).action_archive()),
+            (
+                "meeting left from their side",
+                meeting,
+                lambda event: boss.with_user(self.user_salesman).write({"meeting_ids": [(3, event.id)]}),
+            ),
             ("e-mail deleted", email, lambda message: message.unlink()),
             ("comment to them deleted", note_to_boss, lambda message: message.unlink()),
             ("comment no longer to them", note_to_boss, lambda message: message.write({"partner_ids": [(5,)]})),
-            ("e-mail from someone else", email, lambda message: message.write({"author_id": self.user_salesman.partner_id.id})),
+            ("e-mail from someone else", email, lambda message: message.write({"author_id": someone_else.id})),
         ):
             with self.subTest(name):
                 evidence = make()
