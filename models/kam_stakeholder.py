@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from markupsafe import Markup
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..kam_sales_process.gates import shorten
@@ -183,19 +183,29 @@ class KamStakeholder(models.Model):
 
         # The queries below read the tables: what was just changed (a meeting archived, a recipient
         # removed) is written first.
-        self.env["mail.message"].flush_model(["author_id", "partner_ids", "message_type", "date"])
+        self.env["mail.message"].flush_model(
+            ["author_id", "partner_ids", "message_type", "date", "create_uid", "kam_contact_edited"]
+        )
         self.env["calendar.event"].flush_model(["partner_ids", "active", "start"])
-        # E-mails and messages written by them.
-        for partner, when in (
-            self.env["mail.message"]
-            .sudo()
-            ._read_group(
-                [("author_id", "in", partner_ids), ("message_type", "in", ("email", "comment")), ("date", "<=", now)],
-                ["author_id"],
-                ["date:max"],
-            )
-        ):
-            keep(partner.id, when)
+        self.env["res.users"].flush_model(["share", "partner_id"])
+        # E-mails and messages written by them: received (the mail gateway), or posted by them on their
+        # own account (portal or internal), not by someone else on their behalf; and messages no user
+        # changed the author, recipients, date or type of after posting (mail.message.kam_contact_edited).
+        self.env.cr.execute(
+            """
+            SELECT msg.author_id, max(msg.date)
+              FROM mail_message msg
+              LEFT JOIN res_users creator ON creator.id = msg.create_uid
+             WHERE msg.author_id = ANY(%(ids)s) AND msg.message_type IN ('email', 'comment')
+                   AND msg.date <= %(now)s AND msg.kam_contact_edited IS NOT TRUE
+                   AND (msg.create_uid IS NULL OR msg.create_uid = %(root)s
+                        OR creator.share OR creator.partner_id = msg.author_id)
+             GROUP BY msg.author_id
+            """,
+            {"ids": list(partner_ids), "now": now, "root": SUPERUSER_ID},
+        )
+        for partner_id, when in self.env.cr.fetchall():
+            keep(partner_id, when)
         # E-mails sent to them, and activities marked done on their contact.
         self.env["kam.done.activity"].flush_model()
         self.env.cr.execute(
@@ -204,7 +214,7 @@ class KamStakeholder(models.Model):
               FROM mail_message_res_partner_rel rel
               JOIN mail_message msg ON msg.id = rel.mail_message_id
              WHERE rel.res_partner_id = ANY(%(ids)s) AND msg.message_type IN ('email', 'comment')
-                   AND msg.date <= %(now)s
+                   AND msg.date <= %(now)s AND msg.kam_contact_edited IS NOT TRUE
              GROUP BY rel.res_partner_id
             UNION ALL
             SELECT done.partner_id, max(done.date_done)

@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import api, fields, models
 
 #: Where the buying centre lives: only messages on these records can be contacts with its people.
 BUYING_CENTRE_MODELS = ("crm.lead", "res.partner")
@@ -11,18 +11,35 @@ CONTACT_FIELDS = {"author_id", "partner_ids", "date", "message_type"}
 class MailMessage(models.Model):
     _inherit = "mail.message"
 
+    kam_contact_edited = fields.Boolean(
+        string="Edited After Posting (KAM)",
+        readonly=True,
+        copy=False,
+        help="Set by the server when a user changes who wrote the message, to whom, when or its type "
+        "after it was posted: such a message no longer counts as a contact with the buying centre.",
+    )
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                vals.pop("kam_contact_edited", None)  # the server's, not a client's
         messages = super().create(vals_list)
         messages._kam_note_contacts()
         return messages
 
     def write(self, vals):
+        if "kam_contact_edited" in vals and not self.env.su:
+            vals = {name: value for name, value in vals.items() if name != "kam_contact_edited"}
         if not CONTACT_FIELDS & vals.keys():
             return super().write(vals)
         # A message whose author, recipients, date or type change may stop being a contact with
-        # someone (or become one): both sides' last contact are read again.
+        # someone (or become one): both sides' last contact are read again. Changed by a user, it
+        # no longer counts at all: what a person asserts after the fact is the last contact date
+        # set by hand, which is stamped and logged.
         before = self._kam_contact_partner_ids()
+        if not self.env.su:
+            vals = dict(vals, kam_contact_edited=True)
         result = super().write(vals)
         partner_ids = before | self._kam_contact_partner_ids()
         if partner_ids:

@@ -210,6 +210,47 @@ class TestDealMilestones(KamGateCase):
                     self.deal.with_user(self.user_salesman).write({"stage_id": self.s2.id})
                 self.assertIn("Decision maker met", str(refusal.exception))
 
+    def test_a_contact_is_not_what_a_salesperson_writes_on_someone_elses_behalf(self):
+        # A message counts as one from a person when it came in (the mail gateway) or when they
+        # posted it themselves, not when a salesperson posts it with them as author; a message whose
+        # author, recipients, date or type a user changed after posting counts for nobody. What a
+        # salesperson asserts is the last contact date set by hand, which is stamped and logged.
+        decision = self.env.ref("kam_sales_process.role_decision_maker")
+        milestone = self.env["kam.milestone"].create(
+            {"name": "Decision maker met", "stage_id": self.s1.id, "kind": "roles",
+             "role_ids": [(6, 0, decision.ids)], "require_contacted": True}
+        )  # fmt: skip
+        self._meet(self.deal, self.ms_budget)
+        boss = self.env["res.partner"].create({"name": "Zhang Min", "email": "zhang.min@example.com"})
+        stakeholder = self.env["kam.stakeholder"].create(
+            {"lead_id": self.deal.id, "partner_id": boss.id, "role_ids": [(6, 0, decision.ids)]}
+        )
+        row = self._row(self.deal, milestone)
+        deal = self.deal.with_user(self.user_salesman)
+        someone = self.env["res.partner"].create({"name": "Wang Fang", "email": "wang.fang@example.com"})
+        incoming = self.deal.message_post(body="Re: offer", author_id=someone.id, message_type="email")
+        note = deal.message_post(body="Called", message_type="comment", subtype_xmlid="mail.mt_note")
+        forgeries = {
+            "note as them": lambda: deal.message_post(body="x", message_type="comment", author_id=boss.id),
+            "e-mail as them": lambda: deal.message_post(body="x", message_type="email", author_id=boss.id),
+            "note now by them": lambda: note.with_user(self.user_salesman).write({"author_id": boss.id}),
+            "note now to them": lambda: note.with_user(self.user_salesman).write({"partner_ids": [(4, boss.id)]}),
+            "e-mail now from them": lambda: incoming.with_user(self.user_salesman).write({"author_id": boss.id}),
+            "flag cleared": lambda: incoming.with_user(self.user_salesman).write({"kam_contact_edited": False}),
+        }
+        for name, forge in forgeries.items():
+            with self.subTest(name):
+                forge()
+                self.assertFalse(stakeholder.contacted)
+                self.assertEqual(row.state, "todo")
+                with self.assertRaises(UserError):
+                    deal.write({"stage_id": self.s2.id})
+        self.assertTrue(incoming.kam_contact_edited)
+        # ...while an e-mail from them that came in is a contact
+        self.deal.message_post(body="We agree", author_id=boss.id, message_type="email")
+        self.assertTrue(stakeholder.contacted)
+        self.assertEqual(row.state, "done")
+
     def test_activity_milestone_follows_done_activities(self):
         meeting = self.env["mail.activity.type"].create({"name": "Product demo", "res_model": "crm.lead"})
         milestone = self.env["kam.milestone"].create(
