@@ -184,20 +184,20 @@ class KamStakeholder(models.Model):
         # The queries below read the tables: what was just changed (a meeting archived, a recipient
         # removed) is written first.
         self.env["mail.message"].flush_model(
-            ["author_id", "partner_ids", "message_type", "date", "create_uid", "kam_contact_edited"]
+            ["author_id", "partner_ids", "message_type", "date", "create_uid", "kam_contact_excluded"]
         )
         self.env["calendar.event"].flush_model(["partner_ids", "active", "start"])
         self.env["res.users"].flush_model(["share", "partner_id"])
         # E-mails and messages written by them: received (the mail gateway), or posted by them on their
         # own account (portal or internal), not by someone else on their behalf; and messages no user
-        # changed the author, recipients, date or type of after posting (mail.message.kam_contact_edited).
+        # changed the author, recipients, date or type of after posting (mail.message.kam_contact_excluded).
         self.env.cr.execute(
             """
             SELECT msg.author_id, max(msg.date)
               FROM mail_message msg
               LEFT JOIN res_users creator ON creator.id = msg.create_uid
              WHERE msg.author_id = ANY(%(ids)s) AND msg.message_type IN ('email', 'comment')
-                   AND msg.date <= %(now)s AND msg.kam_contact_edited IS NOT TRUE
+                   AND msg.date <= %(now)s AND msg.kam_contact_excluded IS NOT TRUE
                    AND (msg.create_uid IS NULL OR msg.create_uid = %(root)s
                         OR creator.share OR creator.partner_id = msg.author_id)
              GROUP BY msg.author_id
@@ -214,7 +214,7 @@ class KamStakeholder(models.Model):
               FROM mail_message_res_partner_rel rel
               JOIN mail_message msg ON msg.id = rel.mail_message_id
              WHERE rel.res_partner_id = ANY(%(ids)s) AND msg.message_type IN ('email', 'comment')
-                   AND msg.date <= %(now)s AND msg.kam_contact_edited IS NOT TRUE
+                   AND msg.date <= %(now)s AND msg.kam_contact_excluded IS NOT TRUE
              GROUP BY rel.res_partner_id
             UNION ALL
             SELECT done.partner_id, max(done.date_done)

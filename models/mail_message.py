@@ -6,31 +6,49 @@ BUYING_CENTRE_MODELS = ("crm.lead", "res.partner")
 CONTACT_TYPES = ("email", "comment")
 #: What decides whether a message is a contact, with whom and when.
 CONTACT_FIELDS = {"author_id", "partner_ids", "date", "message_type"}
+#: Context values only the server can set (a client's context holds JSON values): a message posted
+#: through a thread's API, and incoming mail injected by a user who is not an administrator.
+POSTED = object()
+INJECTED = object()
 
 
 class MailMessage(models.Model):
     _inherit = "mail.message"
 
-    kam_contact_edited = fields.Boolean(
-        string="Edited After Posting (KAM)",
+    kam_contact_excluded = fields.Boolean(
+        string="Not a Contact (KAM)",
         readonly=True,
         copy=False,
-        help="Set by the server when a user changes who wrote the message, to whom, when or its type "
-        "after it was posted: such a message no longer counts as a contact with the buying centre.",
+        help="Set by the server: this message does not count as a contact with the buying centre, because "
+        "a user created it other than by posting it, injected it as an incoming e-mail without being an "
+        "administrator, or changed who wrote it, to whom, when or its type after it was posted.",
     )
 
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su:
-            for vals in vals_list:
-                vals.pop("kam_contact_edited", None)  # the server's, not a client's
+            # Posted (message_post, a thread's own API) by a user: a contact; created any other way
+            # by a user (mail.message.create, copy), or injected as incoming mail by a user who is no
+            # administrator (mail.thread.message_process): only what the user says, not evidence.
+            excluded = (
+                self.env.context.get("kam_message_posted") is not POSTED
+                or self.env.context.get("kam_mail_injected") is INJECTED
+            )
+            # the flag is the server's, not a client's
+            vals_list = [
+                {**{name: value for name, value in vals.items() if name != "kam_contact_excluded"},
+                 **({"kam_contact_excluded": True} if excluded else {})}
+                for vals in vals_list
+            ]  # fmt: skip
+        elif self.env.context.get("kam_mail_injected") is INJECTED:
+            vals_list = [dict(vals, kam_contact_excluded=True) for vals in vals_list]
         messages = super().create(vals_list)
         messages._kam_note_contacts()
         return messages
 
     def write(self, vals):
-        if "kam_contact_edited" in vals and not self.env.su:
-            vals = {name: value for name, value in vals.items() if name != "kam_contact_edited"}
+        if "kam_contact_excluded" in vals and not self.env.su:
+            vals = {name: value for name, value in vals.items() if name != "kam_contact_excluded"}
         if not CONTACT_FIELDS & vals.keys():
             return super().write(vals)
         # A message whose author, recipients, date or type change may stop being a contact with
@@ -39,7 +57,7 @@ class MailMessage(models.Model):
         # set by hand, which is stamped and logged.
         before = self._kam_contact_partner_ids()
         if not self.env.su:
-            vals = dict(vals, kam_contact_edited=True)
+            vals = dict(vals, kam_contact_excluded=True)
         result = super().write(vals)
         partner_ids = before | self._kam_contact_partner_ids()
         if partner_ids:
@@ -75,3 +93,20 @@ class MailMessage(models.Model):
         partner_ids = set(contacts.author_id.ids) | set(contacts.partner_ids.ids)
         if partner_ids:
             self.env["kam.stakeholder"]._kam_refresh_last_contact(partner_ids)
+
+
+class MailThread(models.AbstractModel):
+    _inherit = "mail.thread"
+
+    def _message_create(self, values_list):
+        return super(MailThread, self.with_context(kam_message_posted=POSTED))._message_create(values_list)
+
+    @api.model
+    def message_process(self, model, message, *args, **kwargs):
+        # The mail gateway (the fetchmail cron, the mailgate script) runs as the superuser or an
+        # administrator. Called by anyone else over RPC, it posts as the superuser whatever e-mail they
+        # wrote, "from" whoever they like: processed as before, but no contact with anyone.
+        threads = self
+        if not (self.env.su or self.env.user._is_system()):
+            threads = self.with_context(kam_mail_injected=INJECTED)
+        return super(MailThread, threads).message_process(model, message, *args, **kwargs)

@@ -230,13 +230,45 @@ class TestDealMilestones(KamGateCase):
         someone = self.env["res.partner"].create({"name": "Wang Fang", "email": "wang.fang@example.com"})
         incoming = self.deal.message_post(body="Re: offer", author_id=someone.id, message_type="email")
         note = deal.message_post(body="Called", message_type="comment", subtype_xmlid="mail.mt_note")
+
+        def mail(name):
+            return (
+                f"From: Zhang Min <{boss.email}>\r\nTo: sales@example.com\r\nSubject: Re: offer\r\n"
+                f"Message-ID: <{name}-{self.deal.id}@example.com>\r\nContent-Type: text/plain\r\n\r\nWe agree.\r\n"
+            )
+
         forgeries = {
             "note as them": lambda: deal.message_post(body="x", message_type="comment", author_id=boss.id),
             "e-mail as them": lambda: deal.message_post(body="x", message_type="email", author_id=boss.id),
             "note now by them": lambda: note.with_user(self.user_salesman).write({"author_id": boss.id}),
             "note now to them": lambda: note.with_user(self.user_salesman).write({"partner_ids": [(4, boss.id)]}),
             "e-mail now from them": lambda: incoming.with_user(self.user_salesman).write({"author_id": boss.id}),
-            "flag cleared": lambda: incoming.with_user(self.user_salesman).write({"kam_contact_edited": False}),
+            "flag cleared": lambda: incoming.with_user(self.user_salesman).write({"kam_contact_excluded": False}),
+            "message made to them": lambda: (
+                self.env["mail.message"]
+                .with_user(self.user_salesman)
+                .create(
+                    {
+                        "model": "crm.lead",
+                        "res_id": self.deal.id,
+                        "message_type": "comment",
+                        "body": "x",
+                        "partner_ids": [(4, boss.id)],
+                    }
+                )
+            ),
+            "private message made to them": lambda: (
+                self.env["mail.message"]
+                .with_user(self.user_salesman)
+                .create(
+                    {"message_type": "email", "body": "x", "partner_ids": [(4, boss.id)], "kam_contact_excluded": False}
+                )
+            ),
+            "e-mail from them injected": lambda: (
+                self.env["mail.thread"]
+                .with_user(self.user_salesman)
+                .message_process("crm.lead", mail("forged"), thread_id=self.deal.id)
+            ),
         }
         for name, forge in forgeries.items():
             with self.subTest(name):
@@ -245,9 +277,9 @@ class TestDealMilestones(KamGateCase):
                 self.assertEqual(row.state, "todo")
                 with self.assertRaises(UserError):
                     deal.write({"stage_id": self.s2.id})
-        self.assertTrue(incoming.kam_contact_edited)
-        # ...while an e-mail from them that came in is a contact
-        self.deal.message_post(body="We agree", author_id=boss.id, message_type="email")
+        self.assertTrue(incoming.kam_contact_excluded)
+        # ...while an e-mail from them that came in through the mail gateway is a contact
+        self.env["mail.thread"].message_process("crm.lead", mail("real"), thread_id=self.deal.id)
         self.assertTrue(stakeholder.contacted)
         self.assertEqual(row.state, "done")
 
