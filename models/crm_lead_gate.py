@@ -295,12 +295,14 @@ class CrmLead(models.Model):
     @api.model
     @tools.ormcache("name")
     def _kam_condition_reads_recomputed(self, name):
-        """Does a condition milestone read the deal's stored field ``name`` (or a domain that cannot be
-        read)? (cached; a change of milestones clears Odoo's caches)"""
+        """Does a condition milestone read the deal's stored field ``name`` or one computed with it by the same
+        method (or a domain that cannot be read)? (cached; a change of milestones clears Odoo's caches)"""
+        field = self._fields[name]
+        names = {f.name for f in self.pool.field_computed.get(field, [field]) if f.store} | {name}
         for spec in self.env["kam.milestone"]._kam_get_specs().values():
             if spec.kind == "condition":
                 fields_read = condition_fields(spec.domain, first_steps=True)
-                if fields_read is None or name in fields_read:
+                if fields_read is None or names & fields_read:
                     return True
         return False
 

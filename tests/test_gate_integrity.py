@@ -95,6 +95,18 @@ class TestGateInputsByCompute(KamIntegrityCase):
         self.assertEqual(row.state, "done")
         self.assertTrue(deal.kam_gate_open)
 
+    def test_a_condition_on_a_field_computed_with_the_recomputed_one_is_refreshed_too(self):
+        # crm computes probability and automated_probability in one method: a condition on one of
+        # them is refreshed whichever of the two the recompute is called for.
+        self.env["kam.milestone"].create(
+            {"name": "Likely", "stage_id": self.s1.id, "kind": "condition",
+             "condition_domain": "[('automated_probability', '>', 50)]"}
+        )  # fmt: skip
+        Lead = self.env["crm.lead"]
+        for name in ("probability", "automated_probability"):
+            self.assertTrue(Lead._kam_condition_reads_recomputed(name), name)
+        self.assertFalse(Lead._kam_condition_reads_recomputed("email_from"))
+
     def test_a_recompute_no_condition_reads_refreshes_nothing(self):
         customer = self.env["res.partner"].create({"name": "Li Na", "email": "li.na@steel.example.com"})
         self._new_deal(stage=self.s1, partner_id=customer.id)
