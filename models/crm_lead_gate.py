@@ -265,13 +265,9 @@ class CrmLead(models.Model):
         Milestone = self.env["kam.milestone"]
         if Milestone._kam_kinds_for("crm.lead") - {"condition"}:
             return True
-        read = set()
-        for spec in Milestone._kam_get_specs().values():
-            if spec.kind == "condition":
-                fields_read = condition_fields(spec.domain)
-                if fields_read is None:
-                    return True
-                read |= fields_read
+        read = self._kam_condition_reads()
+        if read is None:
+            return True
         if not read:
             return False
         if any(self._kam_follows_other_records(name) for name in read):
@@ -297,14 +293,24 @@ class CrmLead(models.Model):
     def _kam_condition_reads_recomputed(self, name):
         """Does a condition milestone read the deal's stored field ``name`` or one computed with it by the same
         method (or a domain that cannot be read)? (cached; a change of milestones clears Odoo's caches)"""
+        read = self._kam_condition_reads(first_steps=True)
+        if read is None:
+            return True
         field = self._fields[name]
         names = {f.name for f in self.pool.field_computed.get(field, [field]) if f.store} | {name}
+        return bool(names & read)
+
+    def _kam_condition_reads(self, first_steps=False):
+        """The deal's fields the condition milestones read (``condition_fields`` of every condition), or
+        None when one of them cannot be told."""
+        read = set()
         for spec in self.env["kam.milestone"]._kam_get_specs().values():
             if spec.kind == "condition":
-                fields_read = condition_fields(spec.domain, first_steps=True)
-                if fields_read is None or names & fields_read:
-                    return True
-        return False
+                fields_read = condition_fields(spec.domain, first_steps=first_steps)
+                if fields_read is None:
+                    return None
+                read |= fields_read
+        return read
 
     def _kam_refresh_conditions_at_commit(self):
         """Refresh these deals' condition rows before the transaction commits.

@@ -12,6 +12,11 @@ POSTED = object()
 INJECTED = object()
 
 
+def _without_flag(vals):
+    """``vals`` without ``kam_contact_excluded``, which only the server sets."""
+    return {name: value for name, value in vals.items() if name != "kam_contact_excluded"}
+
+
 class MailMessage(models.Model):
     _inherit = "mail.message"
 
@@ -26,29 +31,24 @@ class MailMessage(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        context = self.env.context
+        # Posted (message_post, a thread's own API) by a user: a contact; created any other way by a
+        # user (mail.message.create, copy), or injected as incoming mail by a user who is no
+        # administrator (mail.thread.message_process): only what the user says, not evidence.
+        excluded = context.get("kam_mail_injected") is INJECTED or (
+            not self.env.su and context.get("kam_message_posted") is not POSTED
+        )
         if not self.env.su:
-            # Posted (message_post, a thread's own API) by a user: a contact; created any other way
-            # by a user (mail.message.create, copy), or injected as incoming mail by a user who is no
-            # administrator (mail.thread.message_process): only what the user says, not evidence.
-            excluded = (
-                self.env.context.get("kam_message_posted") is not POSTED
-                or self.env.context.get("kam_mail_injected") is INJECTED
-            )
-            # the flag is the server's, not a client's
-            vals_list = [
-                {**{name: value for name, value in vals.items() if name != "kam_contact_excluded"},
-                 **({"kam_contact_excluded": True} if excluded else {})}
-                for vals in vals_list
-            ]  # fmt: skip
-        elif self.env.context.get("kam_mail_injected") is INJECTED:
+            vals_list = [_without_flag(vals) for vals in vals_list]  # the flag is the server's, not a client's
+        if excluded:
             vals_list = [dict(vals, kam_contact_excluded=True) for vals in vals_list]
         messages = super().create(vals_list)
         messages._kam_note_contacts()
         return messages
 
     def write(self, vals):
-        if "kam_contact_excluded" in vals and not self.env.su:
-            vals = {name: value for name, value in vals.items() if name != "kam_contact_excluded"}
+        if not self.env.su:
+            vals = _without_flag(vals)
         if not CONTACT_FIELDS & vals.keys():
             return super().write(vals)
         # A message whose author, recipients, date or type change may stop being a contact with
@@ -90,7 +90,7 @@ class MailMessage(models.Model):
         contacts = self.filtered(lambda m: m.model in BUYING_CENTRE_MODELS and m.message_type in CONTACT_TYPES)
         if not contacts:
             return
-        partner_ids = set(contacts.author_id.ids) | set(contacts.partner_ids.ids)
+        partner_ids = contacts._kam_contact_partner_ids()
         if partner_ids:
             self.env["kam.stakeholder"]._kam_refresh_last_contact(partner_ids)
 
