@@ -8,6 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..kam_sales_process.review import SCORE_PARTS, average, score_total, weak_elements
 from ..kam_sales_process.vocabulary import QUALIFICATION_ITEMS
+from .kam_guards import parent_ids
 
 #: The deal as it stood when the review took it: set by the addon only.
 SNAPSHOT_FIELDS = (
@@ -116,7 +117,8 @@ class KamDealReviewLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        reviews = self.env["kam.deal.review"].browse({vals.get("review_id") for vals in vals_list} - {None, False})
+        reviews = self.env["kam.deal.review"].browse(set(parent_ids(self, vals_list, "review_id")))
+        parent_ids(self, vals_list, "lead_id")
         if reviews._kam_closed():
             raise UserError(self.env._("A closed review takes no more deals."))
         pairs = [(vals.get("review_id"), vals["lead_id"]) for vals in vals_list if vals.get("lead_id")]
@@ -369,7 +371,7 @@ class KamDealReviewScore(models.Model):
     def create(self, vals_list):
         if any("total" in vals for vals in vals_list):
             raise UserError(self.env._("The total is the sum of the three parts."))
-        self.env["kam.deal.review.line"].browse([vals.get("line_id") for vals in vals_list]).review_id._kam_check_open()
+        self.env["kam.deal.review.line"].browse(parent_ids(self, vals_list, "line_id")).review_id._kam_check_open()
         self.env["kam.deal.review"].invalidate_model(["rank_ids"])
         return super().create(vals_list)
 

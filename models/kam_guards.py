@@ -21,6 +21,39 @@ def refuse_system_fields(records, vals, names=()):
         )
 
 
+def parent_ids(records, vals_list, field_name):
+    """The ids a batch of ``create`` values gives for a many2one (each checked: a client may send anything).
+
+    Values that are not record ids (a list, a string, a dict over RPC) are refused with a clear message
+    before the addon's own checks use them, rather than failing deep inside as a traceback; a value the
+    field accepts in another form (a record) is replaced in ``vals`` by its id.
+    """
+    field = records._fields[field_name]
+    ids = []
+    for vals in vals_list:
+        value = vals.get(field_name)
+        if not value:
+            continue
+        if isinstance(value, int) and not isinstance(value, bool):
+            ids.append(value)
+            continue
+        try:
+            converted = field.convert_to_cache(value, records)
+        except (TypeError, ValueError, AttributeError):
+            converted = None
+        if not isinstance(converted, int) or isinstance(converted, bool):
+            raise UserError(
+                records.env._(
+                    "%(field)s must be given as a record id, not %(value)s.",
+                    field=field._description_string(records.env),
+                    value=repr(value)[:80],
+                )
+            )
+        vals[field_name] = converted
+        ids.append(converted)
+    return ids
+
+
 def check_parents_writable(records, parents):
     """Children (a plan's objectives and actions, a deal's competitors and buying centre) are edited by
     whoever may edit their parents, every parent involved: callers pass the new parent of a move too,

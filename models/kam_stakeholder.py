@@ -6,7 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..kam_sales_process.gates import shorten
 from ..kam_sales_process.vocabulary import ATTITUDE_LABELS, PERSONAL_LEVEL_LABELS, STYLE_LABELS
-from .kam_guards import check_parents_writable
+from .kam_guards import check_parents_writable, parent_ids
 
 ATTITUDES = list(ATTITUDE_LABELS)
 LEVELS = list(PERSONAL_LEVEL_LABELS)
@@ -284,7 +284,8 @@ class KamStakeholder(models.Model):
                 forged = SYSTEM_FIELDS & vals.keys()
                 if forged:
                     raise UserError(self._kam_system_fields_message(forged))
-        self._check_leads_writable(self.env["crm.lead"].browse({vals.get("lead_id") for vals in vals_list} - {None}))
+        self._check_leads_writable(self.env["crm.lead"].browse(set(parent_ids(self, vals_list, "lead_id"))))
+        parent_ids(self, vals_list, "partner_id")
         self._check_unique_partner([(vals.get("lead_id"), vals.get("partner_id")) for vals in vals_list])
         stakeholders = super().create(vals_list)
         stakeholders._kam_stamp_contact(

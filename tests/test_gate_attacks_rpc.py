@@ -206,3 +206,26 @@ class TestGateAttacksOverJsonRpc(JsonRpcMixin, KamIntegrityCase, HttpCase):
                 self.assertRefused("kam.lead.milestone", "action_waive", [row.ids], {"reason": reason})
         self.assertRefused("crm.lead", "search", [[["kam_gate_open", "in", ["x"]]]], text="Gate Open")
         self.assertEqual(row.state, "todo")
+
+    def test_a_parent_given_as_anything_but_an_id_gets_a_clear_error(self):
+        """A buying-centre entry or a competitor line names its deal by id: anything else is refused
+        in words, before the addon's own checks would trip over it."""
+        partner = self.env["res.partner"].create({"name": "Wrong-typed Person"})
+        competitor = self.env["kam.competitor"].create({"name": "Wrong-typed Rival"})
+        for lead in ([self.deal.id], {"id": self.deal.id}, "x", [[4, self.deal.id]]):
+            with self.subTest(lead=lead):
+                self.assertRefused(
+                    "kam.stakeholder", "create", [{"lead_id": lead, "partner_id": partner.id}], text="Deal"
+                )
+                self.assertRefused(
+                    "kam.lead.competitor", "create", [{"lead_id": lead, "competitor_id": competitor.id}], text="Deal"
+                )
+        self.assertRefused(
+            "kam.stakeholder", "create", [{"lead_id": self.deal.id, "partner_id": [partner.id]}], text="Contact"
+        )
+        self.assertFalse(self.deal.kam_stakeholder_ids)
+        self.assertFalse(self.deal.kam_competitor_ids)
+        # an id as a string is no id either: refused, not looked up
+        self.assertRefused("kam.stakeholder", "create", [{"lead_id": str(self.deal.id), "partner_id": partner.id}])
+        self.assertAccepted("kam.stakeholder", "create", [{"lead_id": self.deal.id, "partner_id": partner.id}])
+        self.assertEqual(self.deal.kam_stakeholder_ids.partner_id, partner)
