@@ -16,7 +16,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..kam_sales_process.vocabulary import COMPANY_LEVEL_LABELS, PERSONAL_LEVEL_LABELS, PERSONAL_LEVELS, PHASE_LABELS
-from .kam_guards import check_parents_writable, refuse_system_fields
+from .kam_guards import check_parents_writable, parent_ids, refuse_system_fields
 
 #: Settings key of the review cadence (days) and its default.
 REVIEW_DAYS_PARAM = "kam_sales_process.plan_review_days"
@@ -478,13 +478,16 @@ class KamAccountPlanObjective(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             refuse_system_fields(self, vals)
-        plans = self.env["kam.account.plan"].browse({v.get("plan_id") for v in vals_list} - {None})
+        plans = self.env["kam.account.plan"].browse(set(parent_ids(self, vals_list, "plan_id")))
         check_parents_writable(self, plans)
         return super().create(vals_list)
 
     def write(self, vals):
         refuse_system_fields(self, vals)
-        check_parents_writable(self, self.plan_id | self.env["kam.account.plan"].browse(vals.get("plan_id") or []))
+        check_parents_writable(
+            self,
+            self.plan_id | self.env["kam.account.plan"].browse(parent_ids(self, [vals], "plan_id", defaults=False)),
+        )
         return super().write(vals)
 
     def unlink(self):
@@ -546,7 +549,7 @@ class KamAccountPlanAction(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             refuse_system_fields(self, vals)
-        plans = self.env["kam.account.plan"].browse({v.get("plan_id") for v in vals_list} - {None})
+        plans = self.env["kam.account.plan"].browse(set(parent_ids(self, vals_list, "plan_id")))
         check_parents_writable(self, plans)
         for vals in vals_list:
             vals.pop("date_done", None)
@@ -560,7 +563,10 @@ class KamAccountPlanAction(models.Model):
         vals.pop("date_done", None)
         # The owner of an action may tick it; anything else needs the right to edit the plan.
         if not (vals.keys() <= {"done"} and all(action.user_id == self.env.user for action in self)):
-            check_parents_writable(self, self.plan_id | self.env["kam.account.plan"].browse(vals.get("plan_id") or []))
+            check_parents_writable(
+                self,
+                self.plan_id | self.env["kam.account.plan"].browse(parent_ids(self, [vals], "plan_id", defaults=False)),
+            )
         if "done" in vals:
             vals["date_done"] = fields.Date.context_today(self) if vals["done"] else False
         return super().write(vals)

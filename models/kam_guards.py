@@ -21,8 +21,9 @@ def refuse_system_fields(records, vals, names=()):
         )
 
 
-def parent_ids(records, vals_list, field_name):
-    """The ids a batch of ``create`` values gives for a many2one (each checked: a client may send anything).
+def parent_ids(records, vals_list, field_name, defaults=True):
+    """The ids a batch of ``create`` values gives for a many2one (each checked: a client may send anything);
+    with ``defaults``, the context's default for the values that do not give one (a ``write`` passes False).
 
     Values that are not record ids (a list, a string, a dict over RPC) are refused with a clear message
     before the addon's own checks use them, rather than failing deep inside as a traceback; a value the
@@ -30,8 +31,10 @@ def parent_ids(records, vals_list, field_name):
     """
     field = records._fields[field_name]
     ids = []
+    default = records.env.context.get(f"default_{field_name}") if defaults else None
     for vals in vals_list:
-        value = vals.get(field_name)
+        # a value the context's default will give counts too: it is checked like one sent in the values
+        value = vals.get(field_name, default)
         if not value:
             continue
         if isinstance(value, int) and not isinstance(value, bool):
@@ -49,7 +52,8 @@ def parent_ids(records, vals_list, field_name):
                     value=repr(value)[:80],
                 )
             )
-        vals[field_name] = converted
+        if field_name in vals:
+            vals[field_name] = converted
         ids.append(converted)
     return ids
 

@@ -144,6 +144,18 @@ class TestAccountPlan(KamAccountCase):
             self.env["kam.account.plan.objective"].with_user(outsider).create(
                 {"plan_id": self.plan.id, "name": "Forged", "kind": "other"}
             )
+        # the plan given as the context's default is checked as one given in the values
+        aim = self.env["kam.account.plan.objective"].create({"plan_id": self.plan.id, "name": "Aim", "kind": "other"})
+        for model, vals in (
+            ("kam.account.plan.objective", {"name": "Forged", "kind": "other"}),
+            ("kam.account.plan.action", {"name": "Forged", "date_deadline": self.today, "objective_id": aim.id}),
+        ):
+            with self.subTest(model=model), self.assertRaises(AccessError):
+                self.env[model].with_user(outsider).with_context(default_plan_id=self.plan.id).create(vals)
+            with self.subTest(model=model), self.assertRaisesRegex(UserError, "record id"):
+                self.env[model].with_user(outsider).create({**vals, "plan_id": [self.plan.id]})
+        self.assertFalse(self.plan.objective_ids.filtered(lambda o: o.name == "Forged"))
+        self.assertFalse(self.plan.action_ids.filtered(lambda a: a.name == "Forged"))
         # the account manager edits; a manager sees all
         self.plan.with_user(self.user_salesman).write({"strategy": "<p>Land the rolling mill first.</p>"})
         self.assertEqual(Plan.with_user(self.user_sales_manager).search([("id", "=", self.plan.id)]), self.plan)

@@ -229,3 +229,37 @@ class TestGateAttacksOverJsonRpc(JsonRpcMixin, KamIntegrityCase, HttpCase):
         self.assertRefused("kam.stakeholder", "create", [{"lead_id": str(self.deal.id), "partner_id": partner.id}])
         self.assertAccepted("kam.stakeholder", "create", [{"lead_id": self.deal.id, "partner_id": partner.id}])
         self.assertEqual(self.deal.kam_stakeholder_ids.partner_id, partner)
+
+    def test_a_deal_given_as_a_default_is_checked_like_one_given_in_the_values(self):
+        """A company that locks its won deals (a rule of its own on crm.lead) locks their buying centre and
+        competitors too, also when the deal comes from the context's default."""
+        self.env["ir.rule"].create({
+            "name": "Won deals are closed",  # a global rule: it restricts every user's own rules
+            "model_id": self.env["ir.model"]._get_id("crm.lead"),
+            "domain_force": "[('stage_id.is_won', '=', False)]",
+            "perm_read": False, "perm_write": True, "perm_create": False, "perm_unlink": False,
+        })  # fmt: skip
+        won = self._deal_in(self.stage_won)
+        partner = self.env["res.partner"].create({"name": "Late Contact"})
+        rival = self.env["kam.competitor"].create({"name": "Late Rival"})
+        for model, vals in (
+            ("kam.stakeholder", {"partner_id": partner.id}),
+            ("kam.lead.competitor", {"competitor_id": rival.id}),
+        ):
+            with self.subTest(model=model):
+                self.assertRefused(model, "create", [{**vals, "lead_id": won.id}], error="odoo.exceptions.AccessError")
+                self.assertRefused(
+                    model,
+                    "create",
+                    [vals],
+                    {"context": {"default_lead_id": won.id}},
+                    error="odoo.exceptions.AccessError",
+                )
+                self.assertRefused(model, "create", [vals], {"context": {"default_lead_id": "x"}}, text="Deal")
+        self.assertFalse(won.kam_stakeholder_ids)
+        self.assertFalse(won.kam_competitor_ids)
+        # the deal form's own list passes the open deal as the default: still accepted on a deal one may edit
+        self.assertAccepted(
+            "kam.stakeholder", "create", [{"partner_id": partner.id}], {"context": {"default_lead_id": self.deal.id}}
+        )
+        self.assertEqual(self.deal.kam_stakeholder_ids.partner_id, partner)
