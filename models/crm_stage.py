@@ -48,9 +48,9 @@ class CrmStage(models.Model):
     @api.model
     @tools.ormcache()
     def _kam_get_stage_order(self):
-        """``((stage id, sequence, team id), …)`` of every stage, in stage order (cached)."""
+        """``((stage id, sequence, team id, won), …)`` of every stage, in stage order (cached)."""
         stages = self.sudo()._search([], order=self._order)
-        return tuple((s.id, s.sequence, s.team_id.id) for s in self.sudo().browse(stages))
+        return tuple((s.id, s.sequence, s.team_id.id, s.is_won) for s in self.sudo().browse(stages))
 
     @api.model
     @tools.ormcache()
@@ -69,9 +69,16 @@ class CrmStage(models.Model):
 
     @api.model
     def _kam_get_pipeline(self, team_id):
-        """``((stage id, sequence), …)`` of the pipeline of ``team_id``: its stages and the shared ones."""
+        """``((stage id, sequence), …)`` of the pipeline of ``team_id``: its stages and the shared ones.
+
+        A won stage closes the pipeline whatever its sequence (a shared Won stage may sort before a team's
+        own stages): it comes last, one step beyond the last stage that is not won, so that reaching it
+        clears every stage of the pipeline, as it does where it sorts last.
+        """
+        stages = [(sid, seq, won) for sid, seq, team, won in self._kam_get_stage_order() if not team or team == team_id]
+        beyond = max((seq for _sid, seq, won in stages if not won), default=0) + 1
         return tuple(
-            (stage_id, seq) for stage_id, seq, team in self._kam_get_stage_order() if not team or team == team_id
+            [(sid, seq) for sid, seq, won in stages if not won] + [(sid, beyond) for sid, _seq, won in stages if won]
         )
 
     @api.model_create_multi
@@ -81,7 +88,7 @@ class CrmStage(models.Model):
         return stages
 
     def write(self, vals):
-        reorder = {"sequence", "team_id"} & vals.keys()
+        reorder = {"sequence", "team_id", "is_won"} & vals.keys()
         leads = self._kam_get_leads_of_pipelines() if reorder else self.env["crm.lead"]
         result = super().write(vals)
         if reorder or {"name", "kam_max_days", "kam_team_limit_ids"} & vals.keys():

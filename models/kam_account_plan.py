@@ -16,7 +16,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..kam_sales_process.vocabulary import COMPANY_LEVEL_LABELS, PERSONAL_LEVEL_LABELS, PERSONAL_LEVELS, PHASE_LABELS
-from .kam_guards import check_parents_writable, parent_ids, refuse_system_fields
+from .kam_guards import check_parents_writable, drop_forged_defaults, parent_ids, refuse_system_fields
 
 #: Settings key of the review cadence (days) and its default.
 REVIEW_DAYS_PARAM = "kam_sales_process.plan_review_days"
@@ -144,9 +144,10 @@ class KamAccountPlan(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        clean = drop_forged_defaults(self, {"name"})
         for vals in vals_list:
             refuse_system_fields(self, vals, {"name"})
-        return super().create(vals_list)
+        return super(KamAccountPlan, clean).create(vals_list)
 
     def write(self, vals):
         refuse_system_fields(self, vals, {"name", "next_review_date"})
@@ -476,11 +477,12 @@ class KamAccountPlanObjective(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        clean = drop_forged_defaults(self)
         for vals in vals_list:
             refuse_system_fields(self, vals)
         plans = self.env["kam.account.plan"].browse(set(parent_ids(self, vals_list, "plan_id")))
         check_parents_writable(self, plans)
-        return super().create(vals_list)
+        return super(KamAccountPlanObjective, clean).create(vals_list)
 
     def write(self, vals):
         refuse_system_fields(self, vals)
@@ -547,6 +549,7 @@ class KamAccountPlanAction(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        clean = drop_forged_defaults(self, {"date_done"})
         for vals in vals_list:
             refuse_system_fields(self, vals)
         plans = self.env["kam.account.plan"].browse(set(parent_ids(self, vals_list, "plan_id")))
@@ -555,7 +558,7 @@ class KamAccountPlanAction(models.Model):
             vals.pop("date_done", None)
             if vals.get("done"):
                 vals["date_done"] = fields.Date.context_today(self)
-        return super().create(vals_list)
+        return super(KamAccountPlanAction, clean).create(vals_list)
 
     def write(self, vals):
         refuse_system_fields(self, vals)

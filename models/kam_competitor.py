@@ -10,7 +10,7 @@ Win rates, lost revenue and the head-to-head per stage are grouped queries
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .kam_guards import check_parents_writable, parent_ids, refuse_system_fields
+from .kam_guards import check_parents_writable, drop_forged_defaults, parent_ids, refuse_system_fields
 
 COMPETITOR_STATUSES = [
     ("incumbent", "Incumbent"),
@@ -124,10 +124,11 @@ class KamLeadCompetitor(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        clean = drop_forged_defaults(self)
         for vals in vals_list:
             refuse_system_fields(self, vals)
         check_parents_writable(self, self.env["crm.lead"].browse(set(parent_ids(self, vals_list, "lead_id"))))
-        return super().create(vals_list)
+        return super(KamLeadCompetitor, clean).create(vals_list)
 
     def write(self, vals):
         refuse_system_fields(self, vals)

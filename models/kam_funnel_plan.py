@@ -5,6 +5,7 @@ The arithmetic is ``kam_sales_process.planning``; the actuals are read with
 one grouped query per measure for the plan's salesperson or team.
 """
 
+import math
 from datetime import date, datetime, timedelta
 
 from odoo import api, fields, models
@@ -351,7 +352,14 @@ class KamFunnelPlan(models.Model):
         if not members:
             raise UserError(self.env._("The team %(team)s has no members.", team=self.team_id.name))
         weights = weights or {}
-        factors = [float(weights.get(user.id, weights.get(str(user.id), 0)) or 0) for user in members]
+        if not isinstance(weights, dict):
+            raise UserError(self.env._("Give the weights as a mapping of salespeople to numbers."))
+        try:
+            factors = [float(weights.get(user.id, weights.get(str(user.id), 0)) or 0) for user in members]
+        except (TypeError, ValueError):
+            factors = None
+        if factors is None or not all(math.isfinite(factor) and 0 <= factor <= 1e9 for factor in factors):
+            raise UserError(self.env._("The weights must be numbers between 0 and 1,000,000,000."))
         targets = split(self.target_amount, factors)
         line_targets = [split(line.target_amount, factors) for line in self.line_ids]
         plans = self.browse()

@@ -230,7 +230,7 @@ SELECT %(table)s.stage_id,
         self.check_access("read")
         Team = self.env["crm.team"]
         teams = Team.search([], limit=500)
-        team = Team.browse(team_id).exists() if isinstance(team_id, int) else Team
+        team = Team.browse(team_id).exists() if isinstance(team_id, int) and not isinstance(team_id, bool) else Team
         if not team or team not in teams:
             team = self.env.user.sale_team_id if self.env.user.sale_team_id in teams else teams[:1]
         result = {

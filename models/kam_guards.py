@@ -21,6 +21,32 @@ def refuse_system_fields(records, vals, names=()):
         )
 
 
+def drop_forged_defaults(records, names=()):
+    """``records`` with a context that gives no default to what a client may not set on a new record.
+
+    Odoo fills a new record's fields from the context's ``default_<field>`` keys, readonly fields
+    included: the fields ``names``, related stored fields and stored computed fields that are readonly
+    (what ``refuse_system_fields`` refuses in the values) take no default from a client's context.
+    Dropped rather than refused: a context carries defaults on to every record made in the request.
+    """
+    if records.env.su:
+        return records
+    context = records.env.context
+
+    def forged(key):
+        if not key.startswith("default_"):
+            return False
+        name = key[len("default_") :]
+        field = records._fields.get(name)
+        return name in names or bool(field and field.store and (field.related or (field.compute and field.readonly)))
+
+    dropped = [key for key in context if forged(key)]
+    if not dropped:
+        return records
+    # a new environment rather than with_context: the keys go, not only their values
+    return records.with_env(records.env(context={key: value for key, value in context.items() if key not in dropped}))
+
+
 def parent_ids(records, vals_list, field_name, defaults=True):
     """The ids a batch of ``create`` values gives for a many2one (each checked: a client may send anything);
     with ``defaults``, the context's default for the values that do not give one (a ``write`` passes False).

@@ -192,8 +192,23 @@ class KamLeadMilestone(models.Model):
             raise UserError(message + "\n" + ", ".join(shorten(name) for name in passed.mapped("display_name")))
 
     def action_done(self):
-        """Tick checklist items (stamped with who and when)."""
+        """Tick checklist items (stamped with who and when); not those of a stage the deal has passed, nor
+        waived ones (the waiver, its reason and who gave it stay until a manager lifts it)."""
         self._check_lead_write_access()
+        self._check_no_passed(
+            self.env._(
+                "The deal has moved past the stage of these milestones: they stay as they were when it left. Move "
+                "the deal back to that stage to reopen them."
+            )
+        )
+        waived = self.filtered(lambda r: r.state == "waived")
+        if waived:
+            raise UserError(
+                self.env._(
+                    "A sales manager waived these milestones; lift the waiver before ticking them: %(milestones)s",
+                    milestones=", ".join(waived.milestone_id.mapped("name")),
+                )
+            )
         not_checklist = self.filtered(lambda r: r.kind != "check")
         if not_checklist:
             raise UserError(

@@ -151,7 +151,7 @@ class KamStageHistory(models.Model):
     def _kam_rank_params(self):
         """The ``ranks`` table of the statements: each stage's position in crm's stage order."""
         order = self.env["crm.stage"]._kam_get_stage_order()
-        return {"rank_stages": [stage_id for stage_id, _seq, _team in order], "ranks": list(range(len(order)))}
+        return {"rank_stages": [stage_id for stage_id, _seq, _team, _won in order], "ranks": list(range(len(order)))}
 
     @api.model
     def _kam_log(self, leads, changed=None):

@@ -6,7 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..kam_sales_process.gates import shorten
 from ..kam_sales_process.vocabulary import ATTITUDE_LABELS, PERSONAL_LEVEL_LABELS, STYLE_LABELS
-from .kam_guards import check_parents_writable, parent_ids
+from .kam_guards import check_parents_writable, drop_forged_defaults, parent_ids
 
 ATTITUDES = list(ATTITUDE_LABELS)
 LEVELS = list(PERSONAL_LEVEL_LABELS)
@@ -186,6 +186,9 @@ class KamStakeholder(models.Model):
         self.env["mail.message"].flush_model(
             ["author_id", "partner_ids", "message_type", "date", "create_uid", "kam_contact_excluded"]
         )
+        self.env["mail.notification"].flush_model(
+            ["mail_message_id", "res_partner_id", "notification_type", "notification_status"]
+        )
         self.env["calendar.event"].flush_model(["partner_ids", "active", "start"])
         self.env["res.users"].flush_model(["share", "partner_id"])
         # E-mails and messages written by them: received (the mail gateway), or posted by them on their
@@ -206,7 +209,9 @@ class KamStakeholder(models.Model):
         )
         for partner_id, when in self.env.cr.fetchall():
             keep(partner_id, when)
-        # E-mails sent to them, and activities marked done on their contact.
+        # E-mails sent to them (by e-mail, and not failed: a message addressed to them but scheduled for
+        # later, or to a person without an address, reached nobody), and activities marked done on
+        # their contact.
         self.env["kam.done.activity"].flush_model()
         self.env.cr.execute(
             """
@@ -215,6 +220,11 @@ class KamStakeholder(models.Model):
               JOIN mail_message msg ON msg.id = rel.mail_message_id
              WHERE rel.res_partner_id = ANY(%(ids)s) AND msg.message_type IN ('email', 'comment')
                    AND msg.date <= %(now)s AND msg.kam_contact_excluded IS NOT TRUE
+                   AND EXISTS (
+                       SELECT 1 FROM mail_notification notif
+                        WHERE notif.mail_message_id = msg.id AND notif.res_partner_id = rel.res_partner_id
+                              AND notif.notification_type = 'email'
+                              AND notif.notification_status NOT IN ('exception', 'bounce', 'canceled'))
              GROUP BY rel.res_partner_id
             UNION ALL
             SELECT done.partner_id, max(done.date_done)
@@ -279,6 +289,8 @@ class KamStakeholder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # a contact date set by hand is stamped and logged from the values: none comes from the context
+        clean = drop_forged_defaults(self, SYSTEM_FIELDS | {"last_contact_manual", "last_contact_date", "date_added"})
         if not self.env.su:
             for vals in vals_list:
                 forged = SYSTEM_FIELDS & vals.keys()
@@ -287,7 +299,7 @@ class KamStakeholder(models.Model):
         self._check_leads_writable(self.env["crm.lead"].browse(set(parent_ids(self, vals_list, "lead_id"))))
         parent_ids(self, vals_list, "partner_id")
         self._check_unique_partner([(vals.get("lead_id"), vals.get("partner_id")) for vals in vals_list])
-        stakeholders = super().create(vals_list)
+        stakeholders = super(KamStakeholder, clean).create(vals_list)
         stakeholders._kam_stamp_contact(
             [vals.get("last_contact_date") or vals.get("last_contact_manual") for vals in vals_list]
         )
@@ -307,8 +319,18 @@ class KamStakeholder(models.Model):
             )
         contact_set = {"last_contact_date", "last_contact_manual"} & vals.keys()
         before = {s.id: s.last_contact_manual for s in self} if contact_set else {}
+        # a contact date set by hand was for the person it was set on: another person starts without it
+        replaced = (
+            self.filtered(lambda s: s.last_contact_manual and s.partner_id.id != vals["partner_id"])
+            if "partner_id" in vals and not contact_set
+            else self.browse()
+        )
         leads = self.lead_id
         result = super().write(vals)
+        if replaced:
+            replaced.sudo().write(
+                {"last_contact_manual": False, "last_contact_set_by_id": False, "last_contact_set_on": False}
+            )
         if contact_set:
             self.filtered(lambda s: s.last_contact_manual != before[s.id])._kam_stamp_contact()
         (leads | self.lead_id)._kam_refresh_milestones(source="kam.stakeholder")

@@ -18,7 +18,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, sql
 
-from .kam_guards import refuse_system_fields
+from .kam_guards import drop_forged_defaults, refuse_system_fields
 
 CELL_STATUSES = [
     ("won", "Won"),
@@ -85,9 +85,10 @@ class KamAccountUnit(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        clean = drop_forged_defaults(self)
         for vals in vals_list:
             refuse_system_fields(self, vals)
-        return super().create(vals_list)
+        return super(KamAccountUnit, clean).create(vals_list)
 
     def write(self, vals):
         refuse_system_fields(self, vals)
@@ -210,9 +211,10 @@ class KamWhitespaceCell(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        clean = drop_forged_defaults(self, {"from_deals", "lead_id", "order_ref"})
         for vals in vals_list:
             refuse_system_fields(self, vals, {"from_deals", "lead_id", "order_ref"})
-        return super().create(vals_list)
+        return super(KamWhitespaceCell, clean).create(vals_list)
 
     def write(self, vals):
         refuse_system_fields(self, vals, {"from_deals", "lead_id", "order_ref"})

@@ -82,7 +82,8 @@ class MailMessage(models.Model):
         return set(messages.author_id.ids) | set(messages.partner_ids.ids)
 
     def _kam_note_contacts(self):
-        """E-mails from or to people of a buying centre, on deals and contacts, are contacts with them.
+        """E-mails and comments from people of a buying centre, on deals and contacts, are contacts with them
+        (e-mails *to* them count once sent to them: ``mail.notification``).
 
         Messages elsewhere (Discuss, invoices, …) cost nothing: they are told
         apart by what the new messages already hold, without a query.
@@ -90,9 +91,40 @@ class MailMessage(models.Model):
         contacts = self.filtered(lambda m: m.model in BUYING_CENTRE_MODELS and m.message_type in CONTACT_TYPES)
         if not contacts:
             return
-        partner_ids = contacts._kam_contact_partner_ids()
+        partner_ids = set(contacts.sudo().author_id.ids)
         if partner_ids:
             self.env["kam.stakeholder"]._kam_refresh_last_contact(partner_ids)
+
+
+class MailNotification(models.Model):
+    _inherit = "mail.notification"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        notifications = super().create(vals_list)
+        notifications._kam_note_contacts()
+        return notifications
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "notification_status" in vals:
+            self._kam_note_contacts()  # an e-mail that bounced or failed reached nobody
+        return result
+
+    def _kam_note_contacts(self):
+        """An e-mail or comment sent by e-mail to a person of a buying centre, on a deal or contact, is a
+        contact with them once it is on its way (not a message merely addressed to them: one scheduled for
+        later, or to a person without an e-mail address, reaches nobody). Other notifications (inboxes,
+        Discuss, "assigned to you") cost nothing: told apart by what is in memory."""
+        emails = self.filtered(
+            lambda n: (
+                n.notification_type == "email"
+                and n.mail_message_id.model in BUYING_CENTRE_MODELS
+                and n.mail_message_id.message_type in CONTACT_TYPES
+            )
+        )
+        if emails:
+            self.env["kam.stakeholder"]._kam_refresh_last_contact(set(emails.res_partner_id.ids))
 
 
 class MailThread(models.AbstractModel):

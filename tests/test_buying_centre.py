@@ -22,7 +22,9 @@ class BuyingCentreCase(KamCase):
         cls.coach = ref("kam_sales_process.role_coach")
         Partner = cls.env["res.partner"]
         cls.customer = Partner.create({"name": "Anshan Steel Works", "is_company": True})
-        cls.ceo = Partner.create({"name": "Wang Jun", "parent_id": cls.customer.id, "function": "CEO"})
+        cls.ceo = Partner.create(
+            {"name": "Wang Jun", "parent_id": cls.customer.id, "function": "CEO", "email": "wang.jun@example.com"}
+        )
         cls.cto = Partner.create({"name": "Liu Yang", "parent_id": cls.customer.id, "function": "CTO"})
         cls.plant = Partner.create({"name": "Chen Hao", "parent_id": cls.customer.id, "function": "Plant manager"})
         cls.insider = Partner.create({"name": "Zhao Li", "parent_id": cls.customer.id, "function": "Buyer"})

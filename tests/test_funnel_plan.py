@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from .common import KamCase
@@ -137,6 +137,14 @@ class TestFunnelPlan(KamCase):
         self.assertEqual(parts.parent_id, plan)
         even = self._plan(user_id=False, team_id=self.team.id).action_kam_split_team()
         self.assertEqual(self.env["kam.funnel.plan"].search(even["domain"]).mapped("target_amount"), [150_000] * 2)
+
+    def test_a_split_with_weights_that_are_no_numbers_is_refused_in_words(self):
+        plan = self._plan(user_id=False, team_id=self.team.id)
+        for weights in ([1], "abc", {self.user_salesman.id: "abc"}, {self.user_salesman.id: float("nan")},
+                        {self.user_salesman.id: 1e308}, {self.user_salesman.id: -1}):  # fmt: skip
+            with self.subTest(weights=weights), self.assertRaises(UserError):
+                plan.action_kam_split_team(weights)
+        self.assertFalse(self.env["kam.funnel.plan"].search([("parent_id", "=", plan.id)]))
 
     def test_a_plan_belongs_to_someone(self):
         with self.assertRaises(ValidationError):

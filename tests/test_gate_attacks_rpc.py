@@ -263,3 +263,87 @@ class TestGateAttacksOverJsonRpc(JsonRpcMixin, KamIntegrityCase, HttpCase):
             "kam.stakeholder", "create", [{"partner_id": partner.id}], {"context": {"default_lead_id": self.deal.id}}
         )
         self.assertEqual(self.deal.kam_stakeholder_ids.partner_id, partner)
+
+    def test_defaults_in_the_context_set_nothing_the_addon_keeps(self):
+        """Odoo fills a new record from the context's ``default_*`` keys, readonly fields included: none of
+        what the addon keeps (a contact's stamp, identity change, a plan action's done date) comes from there."""
+        person = self.env["res.partner"].create({"name": "Stamped Nobody"})
+        context = {
+            "default_last_contact_manual": "2026-11-20",
+            "default_last_contact_set_by_id": self.user_sales_manager.id,
+            "default_last_contact_set_on": "2026-11-20 09:00:00",
+            "default_identity_changed": True,
+            "default_contacted": True,
+        }
+        stakeholder_id = self.assertAccepted(
+            "kam.stakeholder", "create", [{"lead_id": self.deal.id, "partner_id": person.id}], {"context": context}
+        )
+        stakeholder = self.env["kam.stakeholder"].browse(stakeholder_id)
+        self.assertFalse(stakeholder.last_contact_manual)
+        self.assertFalse(stakeholder.last_contact_set_by_id)
+        self.assertFalse(stakeholder.last_contact_set_on)
+        self.assertFalse(stakeholder.identity_changed)
+        self.assertFalse(stakeholder.contacted)
+
+    def test_a_contact_date_set_by_hand_stays_with_its_person(self):
+        met, never_met = self.env["res.partner"].create([{"name": "Met Once"}, {"name": "Never Met"}])
+        stakeholder_id = self.assertAccepted(
+            "kam.stakeholder",
+            "create",
+            [{"lead_id": self.deal.id, "partner_id": met.id, "last_contact_manual": "2026-11-01"}],
+        )
+        stakeholder = self.env["kam.stakeholder"].browse(stakeholder_id)
+        self.assertTrue(stakeholder.contacted)
+        self.assertAccepted("kam.stakeholder", "write", [[stakeholder_id], {"partner_id": never_met.id}])
+        self.assertEqual(stakeholder.partner_id, never_met)
+        self.assertFalse(stakeholder.last_contact_manual)
+        self.assertFalse(stakeholder.last_contact_set_by_id)
+        self.assertFalse(stakeholder.contacted)
+
+    def test_a_waived_or_passed_milestone_is_not_ticked_over(self):
+        waived = self._row(self.deal, self.ms_budget)
+        waived.with_user(self.user_sales_manager).action_waive(reason="Budget confirmed orally by the CFO.")
+        self.assertRefused("kam.lead.milestone", "action_done", [waived.ids], text="waiver")
+        self.assertEqual((waived.state, waived.waive_reason), ("waived", "Budget confirmed orally by the CFO."))
+        forced = self._new_deal(name="Forced forward", stage=self.s1)
+        self.env["kam.stage.override"].with_user(self.user_sales_manager).create(
+            {"lead_ids": [(6, 0, forced.ids)], "stage_id": self.s3.id, "reason": "Steering committee said yes."}
+        ).action_confirm()
+        passed = self._row(forced, self.ms_budget)
+        self.assertTrue(passed.passed)
+        state = passed.state
+        self.assertRefused("kam.lead.milestone", "action_done", [passed.ids], text="moved past")
+        self.assertEqual(passed.state, state)
+
+    def test_a_won_stage_sorted_first_still_closes_the_pipeline(self):
+        """A shared Won stage whose sequence sorts it before the team's stages is still beyond them all."""
+        early_won = self.env["crm.stage"].create({"name": "Early Won", "sequence": 0, "is_won": True})
+        message = self.assertRefused(*self._write({"stage_id": early_won.id}))
+        for milestone in ("Budget known", "Coach found", "Revenue estimated"):
+            self.assertIn(milestone, message)
+        self.assertEqual(self.deal.stage_id, self.s1)
+        won = self._deal_in(self.stage_won)
+        self.assertAccepted(*self._write({"stage_id": early_won.id}, won))  # every milestone met: sideways
+        self.assertAccepted(*self._write({"stage_id": self.s2.id}, won))  # and back
+
+    def test_a_wizard_or_dashboard_given_odd_ids_in_the_context_ignores_them(self):
+        self.authenticate(self.user_sales_manager.login, self.user_sales_manager.login)
+        for active_ids in ("abc", 5, [None], [[1, 2]], [True], {"a": 1}):
+            with self.subTest(active_ids=active_ids):
+                values = self.assertAccepted(
+                    "kam.stage.override",
+                    "default_get",
+                    [["lead_ids", "stage_id"]],
+                    {"context": {"active_model": "crm.lead", "active_ids": active_ids}},
+                )
+                self.assertFalse(values.get("lead_ids"))
+        values = self.assertAccepted(
+            "kam.stage.override",
+            "default_get",
+            [["lead_ids"]],
+            {"context": {"active_model": "crm.lead", "active_ids": self.deal.ids}},
+        )
+        self.assertEqual(values["lead_ids"], [[6, 0, self.deal.ids]])
+        for team_id in (True, "x", [1], None):
+            with self.subTest(team_id=team_id):
+                self.assertAccepted("kam.funnel.report", "get_kam_dashboard", [], {"team_id": team_id})

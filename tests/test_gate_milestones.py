@@ -163,7 +163,7 @@ class TestDealMilestones(KamGateCase):
             }
         )
         self._meet(self.deal, self.ms_budget)
-        boss = self.env["res.partner"].create({"name": "Zhang Min"})
+        boss = self.env["res.partner"].create({"name": "Zhang Min", "email": "zhang.min@example.com"})
         stakeholder = self.env["kam.stakeholder"].create(
             {"lead_id": self.deal.id, "partner_id": boss.id, "role_ids": [(6, 0, decision.ids)]}
         )
@@ -269,6 +269,29 @@ class TestDealMilestones(KamGateCase):
                 .with_user(self.user_salesman)
                 .message_process("crm.lead", mail("forged"), thread_id=self.deal.id)
             ),
+            # addressed to them, but it reached nobody: scheduled for later, or they have no address
+            "e-mail to them scheduled for 2100": lambda: deal.message_post(
+                body="x",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                partner_ids=boss.ids,
+                scheduled_date="2100-01-01 00:00:00",
+            ),
+            "e-mail to them without an address": lambda: (
+                boss.write({"email": False}),
+                deal.message_post(
+                    body="x", message_type="comment", subtype_xmlid="mail.mt_comment", partner_ids=boss.ids
+                ),
+                boss.write({"email": "zhang.min@example.com"}),
+            ),
+            "e-mail to them that bounced": lambda: (
+                deal.message_post(
+                    body="x", message_type="comment", subtype_xmlid="mail.mt_comment", partner_ids=boss.ids
+                )
+                .notification_ids.filtered(lambda n: n.res_partner_id == boss)
+                .sudo()
+                .write({"notification_status": "bounce"})
+            ),
         }
         for name, forge in forgeries.items():
             with self.subTest(name):
@@ -282,6 +305,28 @@ class TestDealMilestones(KamGateCase):
         self.env["mail.thread"].message_process("crm.lead", mail("real"), thread_id=self.deal.id)
         self.assertTrue(stakeholder.contacted)
         self.assertEqual(row.state, "done")
+
+    def test_an_e_mail_sent_to_them_is_a_contact_until_it_bounces(self):
+        decision = self.env.ref("kam_sales_process.role_decision_maker")
+        milestone = self.env["kam.milestone"].create(
+            {"name": "Decision maker met", "stage_id": self.s1.id, "kind": "roles",
+             "role_ids": [(6, 0, decision.ids)], "require_contacted": True}
+        )  # fmt: skip
+        boss = self.env["res.partner"].create({"name": "Zhang Min", "email": "zhang.min@example.com"})
+        stakeholder = self.env["kam.stakeholder"].create(
+            {"lead_id": self.deal.id, "partner_id": boss.id, "role_ids": [(6, 0, decision.ids)]}
+        )
+        row = self._row(self.deal, milestone)
+        sent = self.deal.with_user(self.user_salesman).message_post(
+            body="The offer", message_type="comment", subtype_xmlid="mail.mt_comment", partner_ids=boss.ids
+        )
+        self.assertTrue(stakeholder.contacted)
+        self.assertEqual(row.state, "done")
+        sent.notification_ids.filtered(lambda n: n.res_partner_id == boss).sudo().write(
+            {"notification_status": "bounce"}
+        )
+        self.assertFalse(stakeholder.contacted)
+        self.assertEqual(row.state, "todo")
 
     def test_activity_milestone_follows_done_activities(self):
         meeting = self.env["mail.activity.type"].create({"name": "Product demo", "res_model": "crm.lead"})

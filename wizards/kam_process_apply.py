@@ -39,8 +39,9 @@ class KamProcessApply(models.TransientModel):
     @api.model
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
-        if self.env.context.get("active_model") == "crm.team" and self.env.context.get("active_id"):
-            values.setdefault("team_id", self.env.context["active_id"])
+        active_id = self.env.context.get("active_id")
+        if self.env.context.get("active_model") == "crm.team" and type(active_id) is int and active_id > 0:
+            values.setdefault("team_id", active_id)
         return values
 
     @api.depends("template_id")

@@ -28,7 +28,10 @@ class KamStageOverride(models.TransientModel):
             and not values.get("lead_ids")
             and context.get("active_model") == "crm.lead"
             and context.get("active_ids")
+            and isinstance(context["active_ids"], list)
+            and all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in context["active_ids"])
         ):
+            # the deals selected in the list (a client's context: ids only, anything else is ignored)
             values["lead_ids"] = [fields.Command.set(context["active_ids"])]
         return values
 
