@@ -123,6 +123,13 @@ class KamLeadMilestone(models.Model):
                     )
                 )
             self._check_lead_write_access()
+            # the evidence of a stage the deal has left is part of its record: as it was when it left
+            self._check_no_passed(
+                self.env._(
+                    "The deal has moved past the stage of these milestones: their evidence stays as it was when it "
+                    "left. Move the deal back to that stage to reopen them."
+                )
+            )
         result = super().write(vals)
         if not self.env.su and EDITABLE_FIELDS & vals.keys():
             self._check_evidence_kept()

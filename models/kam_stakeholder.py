@@ -85,14 +85,15 @@ class KamStakeholder(models.Model):
         required=True,
         help="When this person joined the deal's buying centre (red flag 'new face not followed up').",
     )
-    last_contact_manual = fields.Date(string="Last Contact (set by hand)")
+    last_contact_manual = fields.Date(string="Last Contact (set by hand)", copy=False)
     last_contact_set_by_id = fields.Many2one(
         "res.users",
         readonly=True,
+        copy=False,
         ondelete="set null",
         help="Who last set the contact date by hand (also logged in the deal's chatter).",
     )
-    last_contact_set_on = fields.Datetime(readonly=True, help="When the contact date was last set by hand.")
+    last_contact_set_on = fields.Datetime(readonly=True, copy=False, help="When the contact date was last set by hand.")
     last_contact_date = fields.Date(
         string="Last Contact",
         compute="_compute_last_contact_date",
@@ -108,9 +109,10 @@ class KamStakeholder(models.Model):
     )
     identity_changed = fields.Boolean(
         readonly=True,
+        copy=False,
         help="The contact's job position, company or status changed after they were tagged: review the buying centre.",
     )
-    identity_change_note = fields.Char(readonly=True, help="What changed.")
+    identity_change_note = fields.Char(readonly=True, copy=False, help="What changed.")
 
     _sql_constraints = [
         ("partner_unique", "unique(lead_id, partner_id)", "A person can only appear once in a deal's buying centre."),

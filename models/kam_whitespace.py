@@ -312,7 +312,8 @@ class KamAccount(models.Model):
         return True
 
     def _kam_whitespace_from_deals(self, lines):
-        """``{(unit, line): (status, deal, revenue, competitor)}``: the strongest deal of each cell."""
+        """``{(unit, line): (status, deal, revenue, competitor)}``: the strongest deal of each cell (deals of
+        the account's customer only: a unit named on another customer's deal decides nothing here)."""
         self.ensure_one()
         if not self.unit_ids or not lines:
             return {}
@@ -332,12 +333,15 @@ class KamAccount(models.Model):
                             WHEN NOT l.active AND l.kam_lost_to_id IS NOT NULL THEN 'competitor' END
                   FROM crm_lead l
                   JOIN crm_tag_rel rel ON rel.lead_id = l.id
+                  JOIN res_partner customer ON customer.id = l.partner_id
                   LEFT JOIN crm_stage s ON s.id = l.stage_id
                  WHERE l.kam_unit_id = ANY(%s) AND rel.tag_id = ANY(%s)
+                       AND customer.commercial_partner_id = %s
                  ORDER BY l.id
                 """,
                 self.unit_ids.ids,
                 list(tag_lines),
+                self.partner_id.commercial_partner_id.id,
             )
         )
         decided = {}

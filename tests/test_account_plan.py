@@ -480,6 +480,15 @@ class TestWhitespace(KamAccountCase):
         self.account._kam_fill_whitespace()
         self.assertEqual(self._cell(self.mill, self.line_sensors).status, "open")
 
+    def test_a_deal_of_another_customer_naming_a_unit_decides_nothing(self):
+        rival_customer = self.env["res.partner"].create({"name": "Other Works", "is_company": True})
+        self.won_recent.write(
+            {"partner_id": rival_customer.id, "kam_unit_id": self.mill.id, "tag_ids": [(6, 0, self.tag_drives.ids)]}
+        )
+        self.account._kam_fill_whitespace()
+        drives = self._cell(self.mill, self.line_drives)
+        self.assertEqual((drives.status, drives.lead_id), ("open", self.env["crm.lead"]))
+
     def test_offer_lines_from_deal_tags_by_default(self):
         self.env["kam.offer.line"].search([]).unlink()
         self.env["kam.offer.line"].action_create_from_tags()

@@ -285,6 +285,18 @@ class TestGateAttacksOverJsonRpc(JsonRpcMixin, KamIntegrityCase, HttpCase):
         self.assertFalse(stakeholder.identity_changed)
         self.assertFalse(stakeholder.contacted)
 
+    def test_a_buying_centre_entry_copied_to_another_deal_brings_no_stamp(self):
+        person = self.env["res.partner"].create({"name": "Copied Person"})
+        other = self._new_deal(name="Sister plant", stage=self.s1)
+        source = self.env["kam.stakeholder"].create(
+            {"lead_id": self.deal.id, "partner_id": person.id, "last_contact_manual": "2026-11-01"}
+        )
+        copy_id = self.assertAccepted("kam.stakeholder", "copy", [source.ids], {"default": {"lead_id": other.id}})
+        copy = self.env["kam.stakeholder"].browse(copy_id[0] if isinstance(copy_id, list) else copy_id)
+        self.assertEqual((copy.lead_id, copy.partner_id), (other, person))
+        self.assertFalse(copy.last_contact_manual)
+        self.assertFalse(copy.last_contact_set_by_id)
+
     def test_a_contact_date_set_by_hand_stays_with_its_person(self):
         met, never_met = self.env["res.partner"].create([{"name": "Met Once"}, {"name": "Never Met"}])
         stakeholder_id = self.assertAccepted(
@@ -314,6 +326,11 @@ class TestGateAttacksOverJsonRpc(JsonRpcMixin, KamIntegrityCase, HttpCase):
         state = passed.state
         self.assertRefused("kam.lead.milestone", "action_done", [passed.ids], text="moved past")
         self.assertEqual(passed.state, state)
+        evidence = passed.evidence
+        self.assertRefused(
+            "kam.lead.milestone", "write", [passed.ids, {"evidence": "Rewritten later"}], text="moved past"
+        )
+        self.assertEqual(passed.evidence, evidence)
 
     def test_a_won_stage_sorted_first_still_closes_the_pipeline(self):
         """A shared Won stage whose sequence sorts it before the team's stages is still beyond them all."""
