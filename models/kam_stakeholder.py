@@ -191,6 +191,7 @@ class KamStakeholder(models.Model):
         self.env["mail.notification"].flush_model(
             ["mail_message_id", "res_partner_id", "notification_type", "notification_status"]
         )
+        self.env["res.partner"].flush_model(["email"])
         self.env["calendar.event"].flush_model(["partner_ids", "active", "start"])
         self.env["res.users"].flush_model(["share", "partner_id"])
         # E-mails and messages written by them: received (the mail gateway), or posted by them on their
@@ -211,9 +212,9 @@ class KamStakeholder(models.Model):
         )
         for partner_id, when in self.env.cr.fetchall():
             keep(partner_id, when)
-        # E-mails sent to them (by e-mail, and not failed: a message addressed to them but scheduled for
-        # later, or to a person without an address, reached nobody), and activities marked done on
-        # their contact.
+        # E-mails sent to them (by e-mail: sent, or queued to an address; a message addressed to them but
+        # scheduled for later, failed, bounced, or to a person without an address reached nobody), and
+        # activities marked done on their contact.
         self.env["kam.done.activity"].flush_model()
         self.env.cr.execute(
             """
@@ -226,7 +227,12 @@ class KamStakeholder(models.Model):
                        SELECT 1 FROM mail_notification notif
                         WHERE notif.mail_message_id = msg.id AND notif.res_partner_id = rel.res_partner_id
                               AND notif.notification_type = 'email'
-                              AND notif.notification_status NOT IN ('exception', 'bounce', 'canceled'))
+                              AND (notif.notification_status = 'sent'
+                                   -- queued: on its way if there is an address to send it to
+                                   OR (notif.notification_status IN ('ready', 'process', 'pending')
+                                       AND EXISTS (SELECT 1 FROM res_partner person
+                                                    WHERE person.id = rel.res_partner_id
+                                                          AND COALESCE(person.email, '') != ''))))
              GROUP BY rel.res_partner_id
             UNION ALL
             SELECT done.partner_id, max(done.date_done)
