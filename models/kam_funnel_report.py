@@ -14,6 +14,7 @@ from odoo import api, fields, models, tools
 from ..kam_sales_process.funnel import StageFigures, balance, bottleneck
 from ..kam_sales_process.vocabulary import EXIT_KIND_LABELS
 from .crm_lead_grade import GRADES
+from .kam_guards import is_record_id
 
 
 def aggregate(model, domain, template, **params):
@@ -230,7 +231,7 @@ SELECT %(table)s.stage_id,
         self.check_access("read")
         Team = self.env["crm.team"]
         teams = Team.search([], limit=500)
-        team = Team.browse(team_id).exists() if isinstance(team_id, int) and not isinstance(team_id, bool) else Team
+        team = Team.browse(team_id).exists() if is_record_id(team_id) else Team
         if not team or team not in teams:
             team = self.env.user.sale_team_id if self.env.user.sale_team_id in teams else teams[:1]
         result = {

@@ -3,15 +3,28 @@
 from odoo.exceptions import UserError
 
 
+def is_record_id(value):
+    """Whether a client's ``value`` (any JSON type) is a record id: a positive int, not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def kept_by_addon(records, name, names=(), readonly_computes=False):
+    """Whether the field ``name`` is the addon's to fill, never a client's: one of ``names`` or a related
+    stored field; with ``readonly_computes``, a readonly stored computed field too (a default for one would
+    be kept, where a value in ``vals`` is simply recomputed)."""
+    if name in names:
+        return True
+    field = records._fields.get(name)
+    if not field or not field.store:
+        return False
+    return bool(field.related or (readonly_computes and field.compute and field.readonly))
+
+
 def refuse_system_fields(records, vals, names=()):
     """Related and system-set fields are the addon's to write, never a client's (RPC included)."""
     if records.env.su:
         return
-    forged = sorted(
-        name
-        for name in vals
-        if name in names or (name in records._fields and records._fields[name].related and records._fields[name].store)
-    )
+    forged = sorted(name for name in vals if kept_by_addon(records, name, names))
     if forged:
         raise UserError(
             records.env._(
@@ -34,11 +47,7 @@ def drop_forged_defaults(records, names=()):
     context = records.env.context
 
     def forged(key):
-        if not key.startswith("default_"):
-            return False
-        name = key[len("default_") :]
-        field = records._fields.get(name)
-        return name in names or bool(field and field.store and (field.related or (field.compute and field.readonly)))
+        return key.startswith("default_") and kept_by_addon(records, key[len("default_") :], names, True)
 
     dropped = [key for key in context if forged(key)]
     if not dropped:
@@ -63,14 +72,14 @@ def parent_ids(records, vals_list, field_name, defaults=True):
         value = vals.get(field_name, default)
         if not value:
             continue
-        if isinstance(value, int) and not isinstance(value, bool):
+        if is_record_id(value):
             ids.append(value)
             continue
         try:
             converted = field.convert_to_cache(value, records)
         except (TypeError, ValueError, AttributeError):
             converted = None
-        if not isinstance(converted, int) or isinstance(converted, bool):
+        if not is_record_id(converted):
             raise UserError(
                 records.env._(
                     "%(field)s must be given as a record id, not %(value)s.",

@@ -193,21 +193,21 @@ class KamLeadMilestone(models.Model):
         # The deal's users may tick: whoever may edit the deal.
         self.lead_id.check_access("write")
 
-    def _check_no_passed(self, message):
+    def _check_no_passed(self, message=None):
+        """Refuse rows of a stage the deal has moved past, by ``message`` or by the general one."""
         passed = self.sudo().filtered("passed")
         if passed:
+            message = message or self.env._(
+                "The deal has moved past the stage of these milestones: they stay as they were when it left. Move "
+                "the deal back to that stage to reopen them."
+            )
             raise UserError(message + "\n" + ", ".join(shorten(name) for name in passed.mapped("display_name")))
 
     def action_done(self):
         """Tick checklist items (stamped with who and when); not those of a stage the deal has passed, nor
         waived ones (the waiver, its reason and who gave it stay until a manager lifts it)."""
         self._check_lead_write_access()
-        self._check_no_passed(
-            self.env._(
-                "The deal has moved past the stage of these milestones: they stay as they were when it left. Move "
-                "the deal back to that stage to reopen them."
-            )
-        )
+        self._check_no_passed()
         waived = self.filtered(lambda r: r.state == "waived")
         if waived:
             raise UserError(
@@ -242,12 +242,7 @@ class KamLeadMilestone(models.Model):
     def action_reset(self):
         """Untick checklist items; lift a waiver (not of a stage the deal has passed)."""
         self._check_lead_write_access()
-        self._check_no_passed(
-            self.env._(
-                "The deal has moved past the stage of these milestones: they stay as they were when it left. Move "
-                "the deal back to that stage to reopen them."
-            )
-        )
+        self._check_no_passed()
         waived = self.filtered(lambda r: r.state == "waived")
         if waived and not self.env.user.has_group("kam_sales_process.group_kam_manager"):
             raise AccessError(self.env._("Only a sales manager may lift a waiver."))

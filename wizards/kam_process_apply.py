@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import plaintext2html
 
 from ..models.crm_lead_gate import GateBypass
+from ..models.kam_guards import is_record_id
 from ..models.kam_stage_history import StageExit
 
 
@@ -40,7 +41,7 @@ class KamProcessApply(models.TransientModel):
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
         active_id = self.env.context.get("active_id")
-        if self.env.context.get("active_model") == "crm.team" and type(active_id) is int and active_id > 0:
+        if self.env.context.get("active_model") == "crm.team" and is_record_id(active_id):
             values.setdefault("team_id", active_id)
         return values
 

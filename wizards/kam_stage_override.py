@@ -2,6 +2,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..models.kam_guards import is_record_id
 from ..models.kam_stage_history import StageExit
 
 
@@ -29,7 +30,7 @@ class KamStageOverride(models.TransientModel):
             and context.get("active_model") == "crm.lead"
             and context.get("active_ids")
             and isinstance(context["active_ids"], list)
-            and all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in context["active_ids"])
+            and all(is_record_id(i) for i in context["active_ids"])
         ):
             # the deals selected in the list (a client's context: ids only, anything else is ignored)
             values["lead_ids"] = [fields.Command.set(context["active_ids"])]
