@@ -157,10 +157,31 @@ class KamLeadMilestone(models.Model):
             )
 
     @api.model
+    def _kam_check_attachments_frozen(self, attachment_ids):
+        """Refuse to rewrite files that are the evidence of a stage the deal has moved past (one query)."""
+        self.flush_model(["passed", "attachment_ids"])
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT rel.kam_lead_milestone_id
+              FROM ir_attachment_kam_lead_milestone_rel rel
+              JOIN kam_lead_milestone row ON row.id = rel.kam_lead_milestone_id
+             WHERE rel.ir_attachment_id = ANY(%s) AND row.passed
+            """,
+            [list(attachment_ids)],
+        )
+        rows = self.sudo().browse([row_id for (row_id,) in self.env.cr.fetchall()])
+        rows._check_no_passed(
+            self.env._(
+                "These files are the evidence of milestones of a stage the deal has moved past: they stay as they "
+                "were when it left. Move the deal back to that stage to reopen them."
+            )
+        )
+
     def _kam_check_attachments_removable(self, attachment_ids):
         """Refuse to delete files that are the only evidence of a ticked item (one query)."""
         if not attachment_ids:
             return
+        self.flush_model(["state", "attachment_ids"])
         self.env.cr.execute(
             """
             SELECT rel.kam_lead_milestone_id

@@ -76,8 +76,10 @@ class KamStakeholder(models.Model):
         compute="_compute_reports_to_id",
         store=True,
         readonly=False,
+        copy=False,
         ondelete="set null",
-        help="Whom this person reports to in the decision chain; defaults from the contacts' own hierarchy.",
+        help="Whom this person reports to in the decision chain: someone of the same deal's buying centre; "
+        "defaults from the contacts' own hierarchy.",
     )
     date_added = fields.Date(
         string="Added On",
@@ -289,6 +291,23 @@ class KamStakeholder(models.Model):
                     "A contact or an addition to the buying centre cannot lie in the future: %(people)s",
                     people=", ".join(shorten(name) for name in future.partner_id.mapped("display_name")),
                 )
+            )
+
+    @api.constrains("reports_to_id")
+    def _check_reports_to(self):
+        """The decision chain is drawn per deal: a person reports to someone of the same buying centre, and
+        nobody ends up reporting to themselves (the chart would lose them)."""
+        elsewhere = self.sudo().filtered(lambda s: s.reports_to_id and s.reports_to_id.lead_id != s.lead_id)
+        if elsewhere:
+            raise ValidationError(
+                self.env._(
+                    "A person reports to someone of the same deal's buying centre: %(people)s",
+                    people=", ".join(shorten(name) for name in elsewhere.partner_id.mapped("display_name")),
+                )
+            )
+        if self._has_cycle("reports_to_id"):
+            raise ValidationError(
+                self.env._("The decision chain cannot go round in a circle: someone would report to themselves.")
             )
 
     def _check_leads_writable(self, leads):

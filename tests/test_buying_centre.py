@@ -244,6 +244,34 @@ class TestStakeholders(BuyingCentreCase):
         row = self._tag(assistant)
         self.assertEqual(row.reports_to_id, boss)
 
+    def test_reports_to_stays_within_the_deal_and_goes_round_nowhere(self):
+        boss = self._tag(self.ceo, self.decision)
+        cto = self._tag(self.cto, self.technical, reports_to_id=boss.id)
+        other = self.env["crm.lead"].create(
+            {"name": "Cold mill", "type": "opportunity", "user_id": self.user_salesman.id}
+        )
+        stranger = self._tag(self.plant, deal=other)
+        mine = self.env["kam.stakeholder"].with_user(self.user_salesman).browse(cto.id)
+        # someone of another deal's buying centre: the chart of neither deal could draw the link
+        with self.assertRaises(ValidationError) as caught:
+            mine.reports_to_id = stranger
+        self.assertIn("same deal's buying centre", str(caught.exception))
+        with self.assertRaises(ValidationError) as caught:
+            self._tag(self.insider, deal=other, reports_to_id=boss.id)
+        self.assertIn("same deal's buying centre", str(caught.exception))
+        # a circle (themselves, or two people reporting to each other) would drop them from the chart
+        with self.assertRaises(ValidationError) as caught:
+            mine.reports_to_id = cto
+        self.assertIn("circle", str(caught.exception))
+        with self.assertRaises(ValidationError) as caught:
+            mine.browse(boss.id).reports_to_id = cto
+        self.assertIn("circle", str(caught.exception))
+        self.assertEqual(cto.reports_to_id, boss)
+        self.assertFalse(boss.reports_to_id)
+        # copied to another deal, an entry does not take its boss along (the hierarchy fills it in there)
+        copy = cto.copy({"lead_id": other.id})
+        self.assertFalse(copy.reports_to_id)
+
     def test_the_contact_shows_its_deals_and_roles(self):
         self._tag(self.insider, self.coach)
         other = self.env["crm.lead"].create({"name": "Cold mill", "type": "opportunity"})

@@ -287,6 +287,32 @@ class TestNothingLost(KamIntegrityCase):
         row.evidence = False  # open again: free to edit
         self.assertEqual(row.state, "todo")
 
+    def test_evidence_files_of_a_passed_stage_cannot_be_rewritten(self):
+        deal = self._new_deal(stage=self.s1)
+        self._meet(deal, *self.s1.kam_milestone_ids)
+        deal.stage_id = self.s2
+        row = self._row(deal, self.ms_coach).with_user(self.user_salesman)
+        attachment = self.env["ir.attachment"].create(
+            {"name": "org-chart.txt", "raw": b"CEO > CTO", "res_model": "kam.lead.milestone", "res_id": row.id}
+        )
+        row.attachment_ids = attachment
+        row.action_done()
+        mine = attachment.with_user(self.user_salesman)
+        mine.write({"raw": b"CEO > CTO > plant manager"})  # a live stage's evidence may still be corrected
+        self._meet(deal, *self.s2.kam_milestone_ids)
+        deal.stage_id = self.s3
+        self.assertTrue(row.passed)
+        # Odoo checks the row's access for its files, not the addon's write: the addon checks the content
+        for vals in ({"raw": b"nothing"}, {"datas": "bm90aGluZw=="}, {"type": "url", "url": "https://example.com"}):
+            with self.assertRaises(UserError) as caught:
+                mine.write(vals)
+            self.assertIn("moved past", str(caught.exception))
+        self.assertEqual(attachment.raw, b"CEO > CTO > plant manager")
+        mine.name = "org-chart-2024.txt"  # its name is not the evidence
+        deal.stage_id = self.s2  # back at the stage: the file is open again
+        mine.write({"raw": b"CEO > CTO"})
+        self.assertEqual(attachment.raw, b"CEO > CTO")
+
 
 @tagged("post_install", "-at_install")
 class TestInputsNobodyForges(KamIntegrityCase):
