@@ -101,7 +101,11 @@ class KamAccount(models.Model):
         help="0-100, the weighted components of Settings: profile complete, key players covered, plan with current "
         "actions, relationship freshness, review rating. Refreshed daily.",
     )
-    health_previous = fields.Integer(string="Previous Health", readonly=True, help="The score before the last refresh.")
+    health_previous = fields.Integer(
+        string="Previous Health",
+        readonly=True,
+        help="The score of the last refresh on an earlier day: the trend compares with it.",
+    )
     health_trend = fields.Selection(
         [("up", "Improving"), ("steady", "Steady"), ("down", "Worsening")],
         readonly=True,
@@ -387,11 +391,18 @@ class KamAccount(models.Model):
         labels = dict(self._fields["health_weakest"]._description_selection(self.env))
         components = self._kam_health_components()
         now = fields.Datetime.now()
+        today = fields.Date.context_today(self)
         for account in self:
             parts = components[account.id]
             score = round(sum(parts[code] * weights[code] for code in parts) / total)
             weakest = max(parts, key=lambda code: (weights[code] * (100.0 - parts[code]), code))
-            previous = account.health_score if account.health_date else score
+            # the trend is against the last score of an earlier day: refreshing again today keeps it
+            if not account.health_date:
+                previous = score
+            elif fields.Datetime.context_timestamp(self, account.health_date).date() < today:
+                previous = account.health_score
+            else:
+                previous = account.health_previous
             account.sudo().write(
                 {
                     "health_previous": previous,
@@ -408,8 +419,11 @@ class KamAccount(models.Model):
         return True
 
     def action_refresh_health(self):
+        """Score the accounts now, from everything the daily job reads: what the reader may see of the
+        account's plans and deals does not change its health (the score is the same for every reader)."""
         self.check_access("read")
-        self._kam_refresh_health()
+        self.sudo()._kam_refresh_health()
+        self.invalidate_recordset()
         return True
 
     @api.model

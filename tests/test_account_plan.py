@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
@@ -362,6 +363,27 @@ class TestCoverageValueHealth(KamAccountCase):
         self.assertEqual(account.health_trend, "up")
         self.assertEqual(self.env["kam.account"]._cron_kam_refresh_health(), self.env["kam.account"].search_count([]))
 
+    def test_health_is_the_same_whoever_refreshes_it_and_keeps_its_trend(self):
+        account = self.account
+        self._person(self.open_in, self.engineer, ["decision_maker", "coach"], "opinions", contact_days=1)
+        self.plan.review_rating = "4"
+        account._kam_refresh_health()
+        score, details = account.health_score, account.health_details
+        self.assertGreater(account._kam_health_components()[account.id]["plan"], 0)
+        # a reader who sees neither the plan nor the deals refreshes: the same figures, not a plan-less account
+        self.assertFalse(
+            self.env["kam.account.plan"].with_user(self.user_sales_all).search([("id", "=", self.plan.id)])
+        )
+        account.with_user(self.user_sales_all).action_refresh_health()
+        self.assertEqual((account.health_score, account.health_details), (score, details))
+        # the trend is against an earlier day: refreshing again today does not wipe it
+        yesterday = fields.Datetime.now() - timedelta(days=1)
+        account.sudo().write({"health_score": score - 10, "health_date": yesterday})
+        account.with_user(self.user_salesman).action_refresh_health()
+        self.assertEqual((account.health_previous, account.health_trend), (score - 10, "up"))
+        account.with_user(self.user_sales_all).action_refresh_health()
+        self.assertEqual((account.health_previous, account.health_trend), (score - 10, "up"))
+
     def test_key_accounts_list_costs_the_same_queries_for_10_and_80_accounts(self):
         Account = self.env["kam.account"]
         partners = self.env["res.partner"].create([{"name": f"Mill {i}", "is_company": True} for i in range(80)])
@@ -576,6 +598,32 @@ class TestAccountPlanAttacks(KamAccountCase):
             action.with_user(self.user_salesman).write({"company_id": other_company.id})
         action.with_user(self.user_salesman).write({"date_done": "2020-01-01", "name": "Call the buyer"})
         self.assertFalse(action.date_done, "the done date is the addon's")
+
+    def test_objectives_and_actions_are_read_as_their_plan(self):
+        Objective, Action = self.env["kam.account.plan.objective"], self.env["kam.account.plan.action"]
+        objective = Objective.create({"plan_id": self.plan.id, "name": "Grow", "kind": "other"})
+        action = Action.create({"plan_id": self.plan.id, "objective_id": objective.id, "name": "Call"})
+        assigned = Action.create(
+            {"plan_id": self.plan.id, "objective_id": objective.id, "name": "Visit", "user_id": self.user_sales_all.id}
+        )
+        # the account manager and a manager see the plan and all of it
+        for user in (self.user_salesman, self.user_sales_manager):
+            self.assertEqual(Objective.with_user(user).search([("plan_id", "=", self.plan.id)]), objective)
+            self.assertEqual(Action.with_user(user).search([("plan_id", "=", self.plan.id)]), action | assigned)
+        # a salesperson who neither manages the account nor works a deal of it: the plan is hidden, so is its
+        # content, but for an action given to them
+        stranger = self.user_sales_all
+        self.assertFalse(self.plan.with_user(stranger).search([("id", "=", self.plan.id)]))
+        self.assertFalse(Objective.with_user(stranger).search([]))
+        self.assertEqual(Action.with_user(stranger).search([]), assigned)
+        self.assertFalse(Objective.with_user(stranger).read_group([], ["plan_id"], ["plan_id"]))
+        with self.assertRaises(AccessError):
+            Action.with_user(stranger).browse(action.id).read(["name"])
+        with self.assertRaises(AccessError):
+            Objective.with_user(stranger).browse(objective.id).read(["name"])
+        # working a deal of the account opens the plan, and its content, for reading
+        self.open_late.user_id = stranger
+        self.assertEqual(Objective.with_user(stranger).search([]), objective)
 
     def test_cells_the_deals_decide_stay_theirs(self):
         tag = self.env["crm.tag"].create({"name": "Drives"})
