@@ -12,6 +12,10 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..kam_sales_process.planning import PlanLine, needs, per_week, split, total, weekly_gap, weeks_between
+from .kam_guards import check_parents_writable, parent_ids
+
+#: who a plan is for and who may edit it: a sales manager's to decide, not the plan's owner's
+OWNER_FIELDS = frozenset({"user_id", "team_id", "parent_id", "company_id", "owner_can_edit"})
 
 
 def _week_start(value):
@@ -96,6 +100,23 @@ class KamFunnelPlan(models.Model):
         for plan in self:
             if not plan.user_id and not plan.team_id:
                 raise ValidationError(self.env._("A plan is a salesperson's or a sales team's."))
+
+    def write(self, vals):
+        if (
+            OWNER_FIELDS & vals.keys()
+            and not self.env.su
+            and not self.env.user.has_group("kam_sales_process.group_kam_manager")
+        ):
+            raise UserError(
+                self.env._(
+                    "Only a sales manager decides whose plan this is (salesperson, team, company, the team plan "
+                    "above it) and whether its owner may edit it: %(fields)s",
+                    fields=", ".join(
+                        sorted(self._fields[name]._description_string(self.env) for name in OWNER_FIELDS & vals.keys())
+                    ),
+                )
+            )
+        return super().write(vals)
 
     def _plan_lines(self):
         return [line._kam_plan_line() for line in self.line_ids]
@@ -192,9 +213,9 @@ class KamFunnelPlan(models.Model):
         if not self._kam_users():
             return result
         for measure, (model, domain, date_field, aggregates) in self._kam_get_measures(*self._kam_period()).items():
-            Model = self.env[model].with_context(active_test=False)
-            if model == "mail.message":
-                Model = Model.sudo()
+            # whoever reads the plan reads its figures: the same for every reader (its users and company are
+            # the scope), not what each reader may see of the deals behind them
+            Model = self.env[model].sudo().with_context(active_test=False)
             groupby = [f"{date_field}:week"] if by_week else []
             rows = Model._read_group(domain, groupby, aggregates)
             result[measure] = {
@@ -417,6 +438,18 @@ class KamFunnelPlanLine(models.Model):
             "The figures of a plan line cannot be negative.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        parent_ids(self, vals_list, "plan_id")  # a plan given as anything but a record id is refused in words
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "plan_id" in vals and not self.env.su:
+            # record rules are checked on the lines as they were: the plan they move to is checked here
+            new_plan = self.env["kam.funnel.plan"].browse(parent_ids(self, [vals], "plan_id", defaults=False))
+            check_parents_writable(self, self.plan_id | new_plan)
+        return super().write(vals)
 
     def _kam_plan_line(self):
         return PlanLine(

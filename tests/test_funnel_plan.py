@@ -168,6 +168,56 @@ class TestFunnelPlan(KamCase):
         with self.assertRaises(AccessError):
             theirs.line_ids[:1].with_user(self.user_salesman).write({"win_rate": 40})
 
+    def test_an_owner_edits_the_figures_not_whose_plan_it_is(self):
+        mine = self._plan(owner_can_edit=True)
+        team_plan = self._plan(user_id=False, team_id=self.team.id)
+        mine_as_owner = mine.with_user(self.user_salesman)
+        for vals in (
+            {"user_id": self.user_sales_all.id},
+            {"user_id": False, "team_id": self.team.id},
+            {"parent_id": team_plan.id},
+            {"owner_can_edit": False},
+            {"company_id": self.env["res.company"].create({"name": "Elsewhere"}).id},
+            {"team_id": "zz"},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(UserError):
+                mine_as_owner.write(vals)
+        self.assertEqual(
+            (mine.user_id, mine.team_id, mine.parent_id), (self.user_salesman, self.team.browse(), mine.browse())
+        )
+        mine_as_owner.write({"target_amount": 320_000, "name": "2026 (revised)"})
+        # a line of their plan stays in it: not moved into the team plan they may only read
+        Line = self.env["kam.funnel.plan.line"].with_user(self.user_salesman)
+        line = Line.create({"plan_id": mine.id, "name": "Injected", "target_amount": 9e9})
+        with self.assertRaises(AccessError):
+            line.write({"plan_id": team_plan.id})
+        self.assertEqual(line.plan_id, mine)
+        self.assertNotIn("Injected", team_plan.line_ids.mapped("name"))
+        for value in ("x", [team_plan.id], {"id": 1}):
+            with self.subTest(plan_id=value), self.assertRaises(UserError):
+                Line.create({"plan_id": value, "name": "Odd"})
+        with self.assertRaises(UserError):
+            line.write({"plan_id": "x"})
+        # a manager still reorganises plans
+        mine.with_user(self.user_sales_manager).write({"parent_id": team_plan.id, "owner_can_edit": False})
+        self.assertEqual(mine.parent_id, team_plan)
+
+    def test_a_team_plan_shows_the_same_figures_to_every_reader(self):
+        team_plan = self._plan(user_id=False, team_id=self.team.id, date_from=fields.Date.today() - timedelta(days=30),
+                               date_to=fields.Date.today() + timedelta(days=30))  # fmt: skip
+        Lead = self.env["crm.lead"]
+        for user, revenue in ((self.user_salesman, 10_000), (self.user_sales_all, 25_000)):
+            deal = Lead.create({"name": f"Won by {user.name}", "type": "opportunity", "user_id": user.id,
+                                "expected_revenue": revenue})  # fmt: skip
+            deal.stage_id = self.won_stage
+        for user in (self.user_sales_manager, self.user_salesman):
+            plan = team_plan.with_user(user)
+            plan.invalidate_recordset()
+            self.assertEqual((plan.actual_won, plan.actual_revenue), (2, 35_000), user.name)
+            action = plan.action_kam_open_progress()
+            actual = self.env["kam.funnel.plan.week"].search(action["domain"]).filtered(lambda w: w.series == "actual")
+            self.assertEqual(actual.sorted("week")[-1].revenue, 35_000, user.name)
+
     def test_progress_week_by_week_beside_the_cumulative_target(self):
         today = fields.Date.today()
         sunday = today - timedelta(days=today.isoweekday() % 7)  # en_US weeks start on Sunday, as read_group's
