@@ -10,6 +10,7 @@ forms show the current company's account through the public names on
 
 from odoo import api, fields, models
 from odoo.addons.base_automation.models.base_automation import CREATE_WRITE_SET, WRITE_TRIGGERS
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from .res_partner_key_account import MIRRORED_FIELDS
@@ -67,6 +68,22 @@ class KamAccount(models.Model):
         ),
     ]
 
+    @api.model
+    def _kam_own_partners(self):
+        """Our own companies' partners (archived companies included): never a customer."""
+        return self.env["res.company"].sudo().with_context(active_test=False).search([]).partner_id
+
+    @api.constrains("partner_id")
+    def _check_partner_not_ours(self):
+        ours = self.partner_id & self._kam_own_partners()
+        if ours:
+            raise ValidationError(
+                self.env._(
+                    "Our own companies are not customers and have no key account: %(companies)s",
+                    companies=", ".join(ours.mapped("display_name")),
+                )
+            )
+
     @api.depends("partner_id.user_id")
     def _compute_user_id(self):
         for account in self:
@@ -90,7 +107,7 @@ class KamAccount(models.Model):
         rules watch accounts.
         """
         Account = self.sudo().with_context(active_test=False)
-        partner_ids = list(dict.fromkeys(partners.ids))
+        partner_ids = list(dict.fromkeys((partners - self._kam_own_partners()).ids))
         existing = Account._kam_existing(partner_ids, company)
         missing = [pid for pid in partner_ids if pid not in existing]
         if len(missing) >= BULK_CREATE and not Account._kam_rules_watch_accounts():

@@ -482,6 +482,7 @@ class KamAccountPlanObjective(models.Model):
             refuse_system_fields(self, vals)
         plans = self.env["kam.account.plan"].browse(set(parent_ids(self, vals_list, "plan_id")))
         check_parents_writable(self, plans)
+        parent_ids(self, vals_list, "partner_id")  # the person, checked like the plan: an id or refused in words
         return super(KamAccountPlanObjective, clean).create(vals_list)
 
     def write(self, vals):

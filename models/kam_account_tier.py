@@ -565,9 +565,7 @@ class KamAccount(models.Model):
         """Score the accounts of these companies (or of the companies of these people) now, creating the
         missing ones."""
         company = company or self.env.company
-        own = self.env["res.company"].sudo().with_context(active_test=False).search([("active", "in", (True, False))])
-        own = own.partner_id
-        customers = partners.sudo().commercial_partner_id.filtered("is_company") - own
+        customers = partners.sudo().commercial_partner_id.filtered("is_company") - self._kam_own_partners()
         if not customers:
             return 0
         existing = self._kam_existing(customers.ids, company)

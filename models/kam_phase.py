@@ -1,6 +1,7 @@
 from odoo import fields, models, tools
 
 from ..kam_sales_process.vocabulary import PHASE_LABELS
+from .kam_guards import refuse_system_fields
 
 PHASES = list(PHASE_LABELS)
 
@@ -26,6 +27,12 @@ class KamPhaseHistory(models.Model):
         "res.users", string="Changed By", default=lambda self: self.env.user, readonly=True, help="Who changed it."
     )
     note = fields.Text(help="Why the phase changed.")
+
+    def write(self, vals):
+        # the history of an account's relationship: what changed, when and by whom stays as recorded; only
+        # the reason may be completed
+        refuse_system_fields(self, vals, set(self._fields) - {"note"})
+        return super().write(vals)
 
 
 class KamPhaseAction(models.Model):

@@ -15,10 +15,10 @@ shown, the selection of categories is empty and nothing reads sales tables.
 """
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, sql
 
-from .kam_guards import drop_forged_defaults, refuse_system_fields
+from .kam_guards import drop_forged_defaults, parent_ids, refuse_system_fields
 
 CELL_STATUSES = [
     ("won", "Won"),
@@ -29,6 +29,8 @@ CELL_STATUSES = [
 ]
 #: What a deal or an order says of its cell, strongest first.
 DEAL_STATUS_ORDER = ("won", "pipeline", "competitor")
+#: what only the deals (or orders) give a cell
+DEALS_ONLY_STATUSES = ("won", "pipeline")
 #: The views' nodes that only make sense with the Sales app.
 SALES_ONLY_NODES = (
     "//field[@name='product_category_ref']",
@@ -88,6 +90,7 @@ class KamAccountUnit(models.Model):
         clean = drop_forged_defaults(self)
         for vals in vals_list:
             refuse_system_fields(self, vals)
+        parent_ids(self, vals_list, "account_id")
         return super(KamAccountUnit, clean).create(vals_list)
 
     def write(self, vals):
@@ -181,8 +184,8 @@ class KamWhitespaceCell(models.Model):
         CELL_STATUSES,
         required=True,
         default="open",
-        help="Won, in pipeline or held by a competitor come from the deals; open potential and not applicable are "
-        "set by hand.",
+        help="Won and in pipeline come from the account's deals (and a deal lost to a competitor gives 'held by a "
+        "competitor'); held by a competitor, open potential and not applicable may also be set by hand.",
     )
     from_deals = fields.Boolean(readonly=True, help="The status comes from the account's deals.")
     competitor_id = fields.Many2one("kam.competitor", help="Who holds the cell.")
@@ -209,15 +212,48 @@ class KamWhitespaceCell(models.Model):
             return []
         return [("sale.order", self.env._("Sales Order"))]
 
+    @api.constrains("account_id", "unit_id")
+    def _check_unit_of_the_account(self):
+        strays = self.sudo().filtered(lambda cell: cell.unit_id.account_id != cell.account_id)
+        if strays:
+            raise ValidationError(
+                self.env._(
+                    "A whitespace cell is a unit of its own account: %(units)s belong to another customer.",
+                    units=", ".join(strays.unit_id.mapped("display_name")),
+                )
+            )
+
+    @api.constrains("estimated_value")
+    def _check_value_not_negative(self):
+        if any(cell.estimated_value < 0 for cell in self):
+            raise ValidationError(self.env._("What a whitespace cell is worth cannot be negative."))
+
+    def _check_status_by_hand(self, vals_list):
+        """Won and in pipeline are what the deals say: set by hand, they would survive any deal."""
+        if self.env.su:
+            return
+        if any(vals.get("status") in DEALS_ONLY_STATUSES for vals in vals_list):
+            labels = dict(self._fields["status"]._description_selection(self.env))
+            raise UserError(
+                self.env._(
+                    "%(statuses)s come from the account's deals: create or move a deal instead.",
+                    statuses=", ".join(labels[status] for status in DEALS_ONLY_STATUSES),
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
         clean = drop_forged_defaults(self, {"from_deals", "lead_id", "order_ref"})
         for vals in vals_list:
             refuse_system_fields(self, vals, {"from_deals", "lead_id", "order_ref"})
+        for name in ("account_id", "unit_id", "offer_line_id"):
+            parent_ids(self, vals_list, name)
+        self._check_status_by_hand(vals_list)
         return super(KamWhitespaceCell, clean).create(vals_list)
 
     def write(self, vals):
         refuse_system_fields(self, vals, {"from_deals", "lead_id", "order_ref"})
+        self._check_status_by_hand([vals])
         if not self.env.su and {"account_id", "unit_id", "offer_line_id"} & vals.keys():
             raise UserError(self.env._("A whitespace cell stays where it is: change its status instead."))
         if (
@@ -435,8 +471,18 @@ class KamAccount(models.Model):
         return decided
 
     def action_fill_whitespace(self):
-        self.check_access("write")
-        self._kam_fill_whitespace()
+        """Fill the whitespace of accounts one manages (a sales manager: any), as the daily job does."""
+        self.check_access("read")
+        if not self.env.su and not self.env.user.has_group("kam_sales_process.group_kam_manager"):
+            others = self.filtered(lambda account: account.user_id != self.env.user)
+            if others:
+                raise AccessError(
+                    self.env._(
+                        "Only the account manager or a sales manager fills an account's whitespace: %(accounts)s",
+                        accounts=", ".join(others.mapped("display_name")),
+                    )
+                )
+        self.sudo()._kam_fill_whitespace()
         return self.action_open_whitespace()
 
     def action_open_whitespace(self):

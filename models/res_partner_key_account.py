@@ -324,9 +324,12 @@ class ResPartner(models.Model):
     def action_kam_open_account(self):
         """Open the current company's account of this customer."""
         self.ensure_one()
+        account = self._kam_accounts()
+        if not account:
+            raise UserError(self.env._("Only a customer company has a key account: not a person, nor our own company."))
         return {
             "type": "ir.actions.act_window",
             "res_model": "kam.account",
-            "res_id": self._kam_accounts().id,
+            "res_id": account.id,
             "view_mode": "form",
         }

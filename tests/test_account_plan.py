@@ -559,6 +559,43 @@ class TestWhitespace(KamAccountCase):
         with self.assertRaises(AccessError):
             self.env["kam.account.unit"].with_user(self.user_salesman).create({"account_id": other.id, "name": "X"})
 
+    def test_cells_by_hand_say_only_what_a_hand_knows(self):
+        Cell = self.env["kam.whitespace.cell"].with_user(self.user_salesman)
+        other = self.env["kam.account"].create(
+            {"partner_id": self.env["res.partner"].create({"name": "Other Works", "is_company": True}).id,
+             "company_id": self.env.company.id, "user_id": self.user_salesman.id}
+        )  # fmt: skip
+        theirs = self.env["kam.account.unit"].create({"account_id": other.id, "name": "Their plant"})
+        base = {"account_id": self.account.id, "offer_line_id": self.line_drives.id}
+        # a unit of another customer's account: the cell would say something of the wrong customer
+        with self.assertRaises(ValidationError):
+            Cell.create({**base, "unit_id": theirs.id})
+        # won and in pipeline are the deals' to say; a negative worth is no worth
+        for vals in ({"status": "won"}, {"status": "pipeline"}, {"estimated_value": -100}):
+            with self.subTest(vals=vals), self.assertRaises(UserError):  # a ValidationError is one
+                Cell.create({**base, "unit_id": self.mill.id, **vals})
+        for value in ("x", [self.mill.id], {"id": 1}):
+            with self.subTest(unit_id=value), self.assertRaises(UserError):
+                Cell.create({**base, "unit_id": value})
+            with self.subTest(account_id=value), self.assertRaises(UserError):
+                self.env["kam.account.unit"].with_user(self.user_salesman).create({"account_id": value, "name": "X"})
+        cell = Cell.create(
+            {**base, "unit_id": self.mill.id, "status": "competitor", "competitor_id": self.competitor.id,
+             "estimated_value": 50000}
+        )  # fmt: skip
+        with self.assertRaises(UserError):
+            cell.write({"status": "won"})
+        cell.write({"status": "na"})
+        self.assertEqual(cell.status, "na")
+
+    def test_the_account_manager_fills_the_whitespace(self):
+        action = self.account.with_user(self.user_salesman).action_fill_whitespace()
+        self.assertEqual(action["res_model"], "kam.whitespace.cell")
+        self.assertEqual(len(self.account.whitespace_ids), 6)
+        with self.assertRaises(AccessError):
+            self.account.with_user(self.user_sales_all).action_fill_whitespace()
+        self.account.with_user(self.user_sales_manager).action_fill_whitespace()
+
 
 @tagged("post_install", "-at_install")
 class TestAccountPlanAttacks(KamAccountCase):
@@ -598,6 +635,10 @@ class TestAccountPlanAttacks(KamAccountCase):
             action.with_user(self.user_salesman).write({"company_id": other_company.id})
         action.with_user(self.user_salesman).write({"date_done": "2020-01-01", "name": "Call the buyer"})
         self.assertFalse(action.date_done, "the done date is the addon's")
+        with self.assertRaises(UserError):
+            self.env["kam.account.plan.objective"].with_user(self.user_salesman).create(
+                {"plan_id": self.plan.id, "name": "Win the engineer", "kind": "person", "partner_id": "x"}
+            )
 
     def test_objectives_and_actions_are_read_as_their_plan(self):
         Objective, Action = self.env["kam.account.plan.objective"], self.env["kam.account.plan.action"]
@@ -624,6 +665,18 @@ class TestAccountPlanAttacks(KamAccountCase):
         # working a deal of the account opens the plan, and its content, for reading
         self.open_late.user_id = stranger
         self.assertEqual(Objective.with_user(stranger).search([]), objective)
+
+    def test_our_own_company_has_no_key_account(self):
+        Account = self.env["kam.account"]
+        ours = self.env.company.partner_id
+        with self.assertRaises(UserError):
+            ours.with_user(self.user_salesman).action_kam_open_account()
+        self.assertFalse(Account.search([("partner_id", "=", ours.id)]))
+        with self.assertRaises(ValidationError):
+            Account.with_user(self.user_sales_manager).create({"partner_id": ours.id})
+        # a customer's account opens as before (made on demand)
+        action = self.customer.with_user(self.user_salesman).action_kam_open_account()
+        self.assertEqual(action["res_id"], self.account.id)
 
     def test_cells_the_deals_decide_stay_theirs(self):
         tag = self.env["crm.tag"].create({"name": "Drives"})

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 from odoo import fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
 from .common import PhaseCase, TourMixin
@@ -272,6 +272,24 @@ class TestPhaseReportsAndAccess(PhaseCase):
         self.assertEqual(action.days, 3)
         with self.assertRaises(AccessError):
             self.env["kam.phase.history"].with_user(self.user_employee).search([])
+        # a manager completes the reason of a change; what changed, when and by whom stay as recorded
+        as_manager = history.with_user(self.user_sales_manager)
+        as_manager.write({"note": "Board meeting in March"})
+        self.assertEqual(history.note, "Board meeting in March")
+        for vals in (
+            {"user_id": self.user_salesman.id},
+            {"date": "2020-01-01 00:00:00"},
+            {"phase": "strategic"},
+            {"previous_phase": "strategic"},
+            {"note": "Tampered", "user_id": self.user_salesman.id},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(UserError):
+                as_manager.write(vals)
+        with self.assertRaises(AccessError):
+            as_manager.unlink()
+        self.assertEqual(
+            (history.phase, history.user_id, history.note), ("basic", self.env.user, "Board meeting in March")
+        )
 
 
 @tagged("post_install", "-at_install")
