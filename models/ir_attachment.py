@@ -1,7 +1,22 @@
 from odoo import models
 
-# what a file says: its content and where it is kept (a name or a link to the record is not the evidence)
-CONTENT_FIELDS = frozenset({"datas", "raw", "db_datas", "store_fname", "url", "type"})
+# what a file says and who may see it: its content, where it is kept, its type, its index and its publicity
+# (its name, description or the record it hangs on are not the evidence)
+CONTENT_FIELDS = frozenset(
+    {
+        "datas",
+        "raw",
+        "db_datas",
+        "store_fname",
+        "url",
+        "type",
+        "mimetype",
+        "index_content",
+        "checksum",
+        "file_size",
+        "public",
+    }
+)
 
 
 class IrAttachment(models.Model):
@@ -15,6 +30,7 @@ class IrAttachment(models.Model):
 
     def unlink(self):
         if not self.env.su and self:
-            # A file that is the only evidence of a ticked milestone stays.
+            # The files of a stage the deal has left stay, and so does the only evidence of a ticked milestone.
+            self.env["kam.lead.milestone"]._kam_check_attachments_frozen(set(self.ids))
             self.env["kam.lead.milestone"]._kam_check_attachments_removable(set(self.ids))
         return super().unlink()

@@ -71,7 +71,13 @@ class KamAccount(models.Model):
     @api.model
     def _kam_own_partners(self):
         """Our own companies' partners (archived companies included): never a customer."""
-        return self.env["res.company"].sudo().with_context(active_test=False).search([]).partner_id
+        return (
+            self.env["res.company"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("active", "in", (True, False))])
+            .partner_id
+        )
 
     @api.constrains("partner_id")
     def _check_partner_not_ours(self):

@@ -391,7 +391,7 @@ class KamAccount(models.Model):
         labels = dict(self._fields["health_weakest"]._description_selection(self.env))
         components = self._kam_health_components()
         now = fields.Datetime.now()
-        today = fields.Date.context_today(self)
+        today = now.date()  # the server's (UTC) day, whoever refreshes: not a client's time zone
         for account in self:
             parts = components[account.id]
             score = round(sum(parts[code] * weights[code] for code in parts) / total)
@@ -399,7 +399,7 @@ class KamAccount(models.Model):
             # the trend is against the last score of an earlier day: refreshing again today keeps it
             if not account.health_date:
                 previous = score
-            elif fields.Datetime.context_timestamp(self, account.health_date).date() < today:
+            elif account.health_date.date() < today:
                 previous = account.health_score
             else:
                 previous = account.health_previous

@@ -14,6 +14,9 @@ from odoo.exceptions import UserError
 
 from ..kam_sales_process.review import ranking
 
+#: what tells the write that the Close button closes the review: no client can send this object
+REVIEW_CLOSING = object()
+
 
 class KamDealReview(models.Model):
     _name = "kam.deal.review"
@@ -107,7 +110,7 @@ class KamDealReview(models.Model):
         return reviews
 
     def write(self, vals):
-        if "state" in vals and not self.env.context.get("kam_review_closing"):
+        if "state" in vals and self.env.context.get("kam_review_closing") is not REVIEW_CLOSING:
             raise UserError(self.env._("A review is closed with its Close button."))
         if vals.keys() - {"message_follower_ids", "message_main_attachment_id"}:
             self._kam_check_open()
@@ -210,7 +213,7 @@ class KamDealReview(models.Model):
         lines._kam_post_summaries()
         for review in self:
             review.message_post(body=review._kam_ranking_summary(), subtype_xmlid="mail.mt_note")
-        self.with_context(kam_review_closing=True).write({"state": "done"})
+        self.with_context(kam_review_closing=REVIEW_CLOSING).write({"state": "done"})
         return True
 
     def _kam_ranking_summary(self):

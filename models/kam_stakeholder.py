@@ -325,6 +325,7 @@ class KamStakeholder(models.Model):
                     raise UserError(self._kam_system_fields_message(forged))
         self._check_leads_writable(self.env["crm.lead"].browse(set(parent_ids(self, vals_list, "lead_id"))))
         parent_ids(self, vals_list, "partner_id")
+        parent_ids(self, vals_list, "reports_to_id")
         self._check_unique_partner([(vals.get("lead_id"), vals.get("partner_id")) for vals in vals_list])
         stakeholders = super(KamStakeholder, clean).create(vals_list)
         stakeholders._kam_stamp_contact(
@@ -339,6 +340,7 @@ class KamStakeholder(models.Model):
             if forged:
                 raise UserError(self._kam_system_fields_message(forged))
         self._check_leads_writable(self.lead_id)
+        parent_ids(self, [vals], "reports_to_id", defaults=False)
         if {"lead_id", "partner_id"} & vals.keys():
             self._check_unique_partner(
                 [(vals.get("lead_id", s.lead_id.id), vals.get("partner_id", s.partner_id.id)) for s in self],

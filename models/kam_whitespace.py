@@ -228,11 +228,12 @@ class KamWhitespaceCell(models.Model):
         if any(cell.estimated_value < 0 for cell in self):
             raise ValidationError(self.env._("What a whitespace cell is worth cannot be negative."))
 
-    def _check_status_by_hand(self, vals_list):
+    def _check_status_by_hand(self, vals_list, create=False):
         """Won and in pipeline are what the deals say: set by hand, they would survive any deal."""
         if self.env.su:
             return
-        if any(vals.get("status") in DEALS_ONLY_STATUSES for vals in vals_list):
+        default = self.env.context.get("default_status") if create else None  # a new cell takes it
+        if any(vals.get("status", default) in DEALS_ONLY_STATUSES for vals in vals_list):
             labels = dict(self._fields["status"]._description_selection(self.env))
             raise UserError(
                 self.env._(
@@ -248,7 +249,7 @@ class KamWhitespaceCell(models.Model):
             refuse_system_fields(self, vals, {"from_deals", "lead_id", "order_ref"})
         for name in ("account_id", "unit_id", "offer_line_id"):
             parent_ids(self, vals_list, name)
-        self._check_status_by_hand(vals_list)
+        self._check_status_by_hand(vals_list, create=True)
         return super(KamWhitespaceCell, clean).create(vals_list)
 
     def write(self, vals):

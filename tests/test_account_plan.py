@@ -574,6 +574,8 @@ class TestWhitespace(KamAccountCase):
         for vals in ({"status": "won"}, {"status": "pipeline"}, {"estimated_value": -100}):
             with self.subTest(vals=vals), self.assertRaises(UserError):  # a ValidationError is one
                 Cell.create({**base, "unit_id": self.mill.id, **vals})
+        with self.assertRaises(UserError):  # nor through the context's default
+            Cell.with_context(default_status="won").create({**base, "unit_id": self.mill.id})
         for value in ("x", [self.mill.id], {"id": 1}):
             with self.subTest(unit_id=value), self.assertRaises(UserError):
                 Cell.create({**base, "unit_id": value})

@@ -4,7 +4,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from .common import KamCase
@@ -268,6 +268,11 @@ class TestStakeholders(BuyingCentreCase):
         self.assertIn("circle", str(caught.exception))
         self.assertEqual(cto.reports_to_id, boss)
         self.assertFalse(boss.reports_to_id)
+        for value in ("abc", [boss.id], {"id": boss.id}):
+            with self.subTest(reports_to_id=value), self.assertRaises(UserError):
+                mine.write({"reports_to_id": value})
+            with self.subTest(reports_to_id=value), self.assertRaises(UserError):
+                self._tag(self.insider, reports_to_id=value)
         # copied to another deal, an entry does not take its boss along (the hierarchy fills it in there)
         copy = cto.copy({"lead_id": other.id})
         self.assertFalse(copy.reports_to_id)

@@ -237,6 +237,12 @@ class TestReviewVerdicts(ReviewCase):
             self.env["kam.deal.review.score"].with_user(self.chair).create({"line_id": line.id, "elements": 10})
         with self.assertRaisesRegex(UserError, "already closed"):
             review.with_user(self.chair).action_kam_close()
+        # the Close button's marker is no context key a client can send
+        other = self._review()
+        for marker in (True, 1, "1", {"closing": True}):
+            with self.subTest(marker=marker), self.assertRaisesRegex(UserError, "Close button"):
+                other.with_user(self.chair).with_context(kam_review_closing=marker).write({"state": "done"})
+        self.assertEqual(other.state, "open")
         with self.assertRaisesRegex(UserError, "no more deals"):
             review.with_user(self.chair).action_kam_load_deals()
         # what was said three months ago is still there, even once the deal is gone

@@ -143,6 +143,14 @@ class TestFunnelReport(FunnelFixture):
         self.assertEqual(stages["F1"]["entered"], 5)
         seen = self.env["kam.funnel.report"].with_user(self.user_salesman).search([("team_id", "=", self.team.id)])
         self.assertNotIn(self.d5, seen.lead_id)
+        # a deal handed to someone else leaves its former salesperson's figures, as its stage history does
+        handed = self.env["crm.lead"].browse(seen.lead_id.filtered("active")[:1].ids)
+        handed.user_id = self.user_sales_all
+        seen = self.env["kam.funnel.report"].with_user(self.user_salesman).search([("team_id", "=", self.team.id)])
+        self.assertNotIn(handed, seen.lead_id)
+        self.assertFalse(
+            self.env["kam.stage.history"].with_user(self.user_salesman).search([("lead_id", "=", handed.id)])
+        )
 
     def test_filters_by_tier_grade_and_period_apply_before_adding_up(self):
         Report = self.env["kam.funnel.report"]

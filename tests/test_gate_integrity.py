@@ -219,6 +219,25 @@ class TestAdoptionWithoutSideDoors(KamIntegrityCase):
             self.assertIn(expected, str(refusal.exception))
         self.assertFalse(self.env["crm.lead"].search([("name", "=", "X")]))
 
+    def test_an_import_as_history_creates_deals_and_moves_none(self):
+        live = self._new_deal(stage=self.s1)
+        xmlid = self.env["ir.model.data"].create(
+            {"module": "__import__", "name": "live_deal", "model": "crm.lead", "res_id": live.id}
+        )
+        Wizard = self.env["kam.history.import"].with_user(self.user_sales_manager)
+        for name in ("__import__.live_deal", "live_deal"):
+            file = base64.b64encode(f"id,name,stage_id\n{name},Renamed,S3\n".encode())
+            with self.subTest(id=name), self.assertRaises(UserError) as refusal:
+                Wizard.create({"file": file, "reason": "Old"}).action_import()
+            self.assertIn("exist already", str(refusal.exception))
+        self.assertEqual((live.stage_id, live.name), (self.s1, "Steel plant retrofit"))
+        self.assertTrue(xmlid.exists())
+        # a new external id is a new deal, as in Odoo's own import
+        file = base64.b64encode(b"id,name,type,stage_id\nold_contract_1,Old contract,opportunity,S3\n")
+        action = Wizard.create({"file": file, "reason": "Contracts of 2025"}).action_import()
+        created = self.env["crm.lead"].search(action["domain"])
+        self.assertEqual((created.name, created.stage_id), ("Old contract", self.s3))
+
     def test_a_client_context_is_no_import_as_history(self):
         Lead = self.env["crm.lead"].with_user(self.user_salesman)
         for bypass in ({"kind": "history"}, "history", True, ["remapped", "x"]):
@@ -303,10 +322,25 @@ class TestNothingLost(KamIntegrityCase):
         deal.stage_id = self.s3
         self.assertTrue(row.passed)
         # Odoo checks the row's access for its files, not the addon's write: the addon checks the content
-        for vals in ({"raw": b"nothing"}, {"datas": "bm90aGluZw=="}, {"type": "url", "url": "https://example.com"}):
-            with self.assertRaises(UserError) as caught:
+        for vals in (
+            {"raw": b"nothing"},
+            {"datas": "bm90aGluZw=="},
+            {"type": "url", "url": "https://example.com"},
+            {"mimetype": "application/pdf"},
+            {"index_content": "forged"},
+            {"public": True},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(UserError) as caught:
                 mine.write(vals)
             self.assertIn("moved past", str(caught.exception))
+        # nor deleted, though another file would still be evidence enough
+        second = self.env["ir.attachment"].create(
+            {"name": "minutes.txt", "raw": b"Met the CTO", "res_model": "kam.lead.milestone", "res_id": row.id}
+        )
+        row.sudo().attachment_ids |= second
+        with self.assertRaises(UserError):
+            second.with_user(self.user_salesman).unlink()
+        self.assertEqual(row.attachment_ids, attachment | second)
         self.assertEqual(attachment.raw, b"CEO > CTO > plant manager")
         mine.name = "org-chart-2024.txt"  # its name is not the evidence
         deal.stage_id = self.s2  # back at the stage: the file is open again

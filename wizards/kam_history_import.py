@@ -41,6 +41,7 @@ class KamHistoryImport(models.TransientModel):
         if not isinstance(self.reason, str) or not self.reason.strip():
             raise UserError(self.env._("Say why these deals are imported as history."))
         header, rows = self._read_rows()
+        self._check_new_deals_only(header, rows)
         Lead = self.env["crm.lead"].with_context(kam_gate_bypass=GateBypass(GateBypass.HISTORY, self.reason.strip()))
         result = Lead.load(header, rows)
         errors = [message for message in result.get("messages", []) if message.get("type") == "error"]
@@ -58,6 +59,26 @@ class KamHistoryImport(models.TransientModel):
             "domain": [("id", "in", result["ids"])],
             "context": {"active_test": False},
         }
+
+    def _check_new_deals_only(self, header, rows):
+        """History is new deals: a row naming an existing record (its external id in an ``id`` column) would
+        move a live deal past its gates, grandfathered, with no forced move on record."""
+        if "id" not in header:
+            return
+        column = header.index("id")
+        existing = []
+        for row in rows:
+            xmlid = row[column].strip()
+            if xmlid and self.env.ref(xmlid if "." in xmlid else f"__import__.{xmlid}", raise_if_not_found=False):
+                existing.append(xmlid)
+        if existing:
+            raise UserError(
+                self.env._(
+                    "An import as history only creates deals; these rows name records that exist already: "
+                    "%(ids)s. Move existing deals through their gates, or ask for a forced move.",
+                    ids=", ".join(shorten(xmlid) for xmlid in existing[:MAX_MESSAGES]),
+                )
+            )
 
     def _read_rows(self):
         """(header, rows) of the CSV file, as strings."""
