@@ -31,3 +31,19 @@ class CalendarEvent(models.Model):
         partners = self.partner_ids | (extra or self.env["res.partner"])
         if partners:
             self.env["kam.stakeholder"]._kam_refresh_last_contact(partners.ids)
+
+
+class CalendarAttendee(models.Model):
+    _inherit = "calendar.attendee"
+
+    def write(self, vals):
+        # A meeting someone declined is no contact with them: their last contact follows their answer.
+        declining = vals.get("state") == "declined"
+        changed = self.filtered(lambda a: a.state == "declined" or declining) if "state" in vals else self
+        if "state" not in vals or not changed:
+            return super().write(vals)
+        partners = changed.partner_id
+        result = super().write(vals)
+        if partners:
+            self.env["kam.stakeholder"]._kam_refresh_last_contact(partners.ids)
+        return result

@@ -4,6 +4,9 @@ from odoo import api, fields, models
 
 from ..kam_sales_process.redflags import Person, red_flags
 
+#: set by crm's Merge wizard (never by a client): the deals merged bring their buying centres along
+MERGING_BY_HAND = object()
+
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
@@ -116,6 +119,35 @@ class CrmLead(models.Model):
                 for s in lead.kam_stakeholder_ids
                 if s.id
             ]
+
+    def _merge_dependences(self, opportunities):
+        """Deals a user merges into this one (crm's Merge wizard) bring their buying centres along; crm deletes
+        them afterwards. crm's own de-duplications (assignment, mass conversion) merge leads as before, at no
+        extra query."""
+        result = super()._merge_dependences(opportunities)
+        if self.env.context.get("kam_merge_buying_centres") is MERGING_BY_HAND:
+            self._kam_merge_buying_centre(opportunities)
+        return result
+
+    def _kam_merge_buying_centre(self, opportunities):
+        """The people of ``opportunities`` join this deal's buying centre: one entry per person, this deal's
+        where both have them, with the roles of both. Who reports to whom is left to the entries of this deal
+        (a moved entry's boss may be one that is not moved)."""
+        self.ensure_one()
+        Stakeholder = self.env["kam.stakeholder"].sudo()
+        tail = Stakeholder.search([("lead_id", "in", opportunities.ids)], order="id")
+        if not tail:
+            return
+        kept = {entry.partner_id.id: entry for entry in self.sudo().kam_stakeholder_ids}
+        moved = Stakeholder
+        for entry in tail:
+            if entry.partner_id.id in kept:
+                kept[entry.partner_id.id].role_ids |= entry.role_ids
+            else:
+                kept[entry.partner_id.id] = entry
+                moved |= entry
+        if moved:
+            moved.write({"lead_id": self.id, "reports_to_id": False})
 
     @api.model
     def _kam_get_new_face_days(self):

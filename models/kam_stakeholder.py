@@ -195,6 +195,7 @@ class KamStakeholder(models.Model):
         )
         self.env["res.partner"].flush_model(["email"])
         self.env["calendar.event"].flush_model(["partner_ids", "active", "start"])
+        self.env["calendar.attendee"].flush_model(["event_id", "partner_id", "state"])
         self.env["res.users"].flush_model(["share", "partner_id"])
         # E-mails and messages written by them: received (the mail gateway), or posted by them on their
         # own account (portal or internal), not by someone else on their behalf; and messages no user
@@ -246,13 +247,17 @@ class KamStakeholder(models.Model):
         )
         for partner_id, when in self.env.cr.fetchall():
             keep(partner_id, when)
-        # Meetings they attended, in the past.
+        # Meetings they attended, in the past: not those they declined.
         self.env.cr.execute(
             """
             SELECT rel.res_partner_id, max(ev.start)
               FROM calendar_event_res_partner_rel rel
               JOIN calendar_event ev ON ev.id = rel.calendar_event_id
              WHERE rel.res_partner_id = ANY(%s) AND ev.active AND ev.start <= %s
+                   AND NOT EXISTS (
+                       SELECT 1 FROM calendar_attendee att
+                        WHERE att.event_id = ev.id AND att.partner_id = rel.res_partner_id AND att.state = 'declined'
+                   )
              GROUP BY rel.res_partner_id
             """,
             (list(partner_ids), now),

@@ -225,6 +225,12 @@ class TestStakeholders(BuyingCentreCase):
             }
         )
         self.assertEqual(cto.last_contact_date, yesterday.date())
+        # a meeting they declined is no contact with them; accepted again, it is
+        attendee = self.env["calendar.attendee"].search([("partner_id", "=", self.cto.id)])
+        attendee.do_decline()
+        self.assertFalse(cto.contacted)
+        attendee.do_accept()
+        self.assertEqual(cto.last_contact_date, yesterday.date())
 
         plant = self._tag(self.plant, self.user_role)
         call = self.env.ref("mail.mail_activity_data_call")
@@ -303,6 +309,30 @@ class TestStakeholders(BuyingCentreCase):
             line.role_ids.add(self.coach)
         newcomer = self.deal.kam_stakeholder_ids.partner_id.filtered(lambda p: p.name == "Newcomer Xu")
         self.assertEqual(newcomer.parent_id, self.customer)
+
+    def test_merging_deals_merges_their_buying_centres(self):
+        head = self.deal
+        self._tag(self.ceo, self.coach)
+        tail = self.env["crm.lead"].create(
+            {"name": "Blast furnace automation (duplicate)", "type": "opportunity", "partner_id": self.customer.id,
+             "user_id": self.user_salesman.id}
+        )  # fmt: skip
+        boss = self._tag(self.ceo, self.decision, deal=tail)
+        cto = self._tag(self.cto, self.technical, deal=tail, reports_to_id=boss.id)
+        wizard = (
+            self.env["crm.merge.opportunity"]
+            .with_user(self.user_salesman)
+            .create({"opportunity_ids": [(6, 0, (head | tail).ids)], "user_id": self.user_salesman.id})
+        )
+        merged = wizard.action_merge()
+        survivor = self.env["crm.lead"].browse(merged["res_id"])
+        self.assertEqual(survivor, head)
+        self.assertFalse(tail.exists())
+        centre = survivor.kam_stakeholder_ids
+        self.assertEqual(centre.partner_id, self.ceo | self.cto, "one entry per person")
+        self.assertEqual(centre.filtered(lambda s: s.partner_id == self.ceo).role_ids, self.coach | self.decision)
+        self.assertEqual(cto.lead_id, survivor)
+        self.assertFalse(cto.reports_to_id, "their boss's entry of the other deal is gone")
 
 
 @tagged("post_install", "-at_install")
