@@ -4,7 +4,8 @@ from odoo import api, fields, models
 
 from ..kam_sales_process.redflags import Person, red_flags
 
-#: set by crm's Merge wizard (never by a client): the deals merged bring their buying centres along
+#: set by crm's Merge wizard (never by a client): the deals merged bring their buying centres (and their
+#: competitors) along
 MERGING_BY_HAND = object()
 
 

@@ -10,6 +10,7 @@ Win rates, lost revenue and the head-to-head per stage are grouped queries
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .crm_lead_buying_centre import MERGING_BY_HAND
 from .kam_guards import check_parents_writable, drop_forged_defaults, parent_ids, refuse_system_fields
 
 COMPETITOR_STATUSES = [
@@ -200,6 +201,27 @@ class CrmLead(models.Model):
         if vals.get("kam_lost_to_id"):
             self._kam_sync_lost_to()
         return result
+
+    def _merge_dependences(self, opportunities):
+        """Deals a user merges into this one (crm's Merge wizard) bring their competitors along."""
+        result = super()._merge_dependences(opportunities)
+        if self.env.context.get("kam_merge_buying_centres") is MERGING_BY_HAND:
+            self._kam_merge_competitors(opportunities)
+        return result
+
+    def _kam_merge_competitors(self, opportunities):
+        """The competitors in play on ``opportunities`` join this deal's: one line per competitor, this deal's
+        where both have one."""
+        self.ensure_one()
+        Line = self.env["kam.lead.competitor"].sudo()
+        present = set(self.sudo().kam_competitor_ids.competitor_id.ids)
+        moved = Line
+        for line in Line.search([("lead_id", "in", opportunities.ids)], order="id"):
+            if line.competitor_id.id not in present:
+                present.add(line.competitor_id.id)
+                moved |= line
+        if moved:
+            moved.write({"lead_id": self.id})
 
     def _kam_sync_lost_to(self):
         """A deal lost to a competitor has that competitor in play (added where missing, marked preferred)."""

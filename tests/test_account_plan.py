@@ -203,6 +203,24 @@ class TestCompetitors(KamAccountCase):
         wizard = self.env["crm.lead.lost"].create({"lead_ids": [(6, 0, deal.ids)], "kam_lost_to_id": competitor.id})
         wizard.action_lost_reason_apply()
 
+    def test_merging_deals_merges_their_competitors(self):
+        Line = self.env["kam.lead.competitor"]
+        Line.create({"lead_id": self.open_in.id, "competitor_id": self.northern.id, "status": "shortlisted"})
+        Line.create({"lead_id": self.open_late.id, "competitor_id": self.northern.id, "status": "incumbent"})
+        eastern = Line.create({"lead_id": self.open_late.id, "competitor_id": self.eastern.id, "status": "shortlisted"})
+        wizard = (
+            self.env["crm.merge.opportunity"]
+            .with_user(self.user_salesman)
+            .create(
+                {"opportunity_ids": [(6, 0, (self.open_in | self.open_late).ids)], "user_id": self.user_salesman.id}
+            )
+        )
+        survivor = self.env["crm.lead"].browse(wizard.action_merge()["res_id"])
+        gone = (self.open_in | self.open_late) - survivor
+        self.assertFalse(gone.exists())
+        self.assertEqual(survivor.kam_competitor_ids.competitor_id, self.northern | self.eastern, "one line each")
+        self.assertEqual(eastern.lead_id, survivor)
+
     def test_statuses_lost_to_and_reports(self):
         Line = self.env["kam.lead.competitor"]
         Line.create({"lead_id": self.won_recent.id, "competitor_id": self.northern.id, "status": "incumbent"})
