@@ -122,12 +122,13 @@ class CrmLead(models.Model):
             ]
 
     def _merge_dependences(self, opportunities):
-        """Deals a user merges into this one (crm's Merge wizard) bring their buying centres along; crm deletes
-        them afterwards. crm's own de-duplications (assignment, mass conversion) merge leads as before, at no
-        extra query."""
+        """Deals a user merges into this one (crm's Merge wizard) bring their buying centres and their
+        competitors in play along (``_kam_merge_competitors``); crm deletes them afterwards. crm's own
+        de-duplications (assignment, mass conversion) merge leads as before, at no extra query."""
         result = super()._merge_dependences(opportunities)
         if self.env.context.get("kam_merge_buying_centres") is MERGING_BY_HAND:
             self._kam_merge_buying_centre(opportunities)
+            self._kam_merge_competitors(opportunities)
         return result
 
     def _kam_merge_buying_centre(self, opportunities):

@@ -31,6 +31,5 @@ class IrAttachment(models.Model):
     def unlink(self):
         if not self.env.su and self:
             # The files of a stage the deal has left stay, and so does the only evidence of a ticked milestone.
-            self.env["kam.lead.milestone"]._kam_check_attachments_frozen(set(self.ids))
-            self.env["kam.lead.milestone"]._kam_check_attachments_removable(set(self.ids))
+            self.env["kam.lead.milestone"]._kam_check_attachments_frozen(set(self.ids), removing=True)
         return super().unlink()

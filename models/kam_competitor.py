@@ -10,7 +10,6 @@ Win rates, lost revenue and the head-to-head per stage are grouped queries
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .crm_lead_buying_centre import MERGING_BY_HAND
 from .kam_guards import check_parents_writable, drop_forged_defaults, parent_ids, refuse_system_fields
 
 COMPETITOR_STATUSES = [
@@ -200,13 +199,6 @@ class CrmLead(models.Model):
         result = super().write(vals)
         if vals.get("kam_lost_to_id"):
             self._kam_sync_lost_to()
-        return result
-
-    def _merge_dependences(self, opportunities):
-        """Deals a user merges into this one (crm's Merge wizard) bring their competitors along."""
-        result = super()._merge_dependences(opportunities)
-        if self.env.context.get("kam_merge_buying_centres") is MERGING_BY_HAND:
-            self._kam_merge_competitors(opportunities)
         return result
 
     def _kam_merge_competitors(self, opportunities):

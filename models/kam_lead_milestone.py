@@ -157,46 +157,35 @@ class KamLeadMilestone(models.Model):
             )
 
     @api.model
-    def _kam_check_attachments_frozen(self, attachment_ids):
-        """Refuse to rewrite files that are the evidence of a stage the deal has moved past (one query)."""
-        self.flush_model(["passed", "attachment_ids"])
+    def _kam_check_attachments_frozen(self, attachment_ids, removing=False):
+        """Refuse to rewrite files that are the evidence of a stage the deal has moved past and, when
+        ``removing``, to delete the only evidence of a ticked item (one query for both)."""
+        self.flush_model(["passed", "state", "attachment_ids"])
         self.env.cr.execute(
             """
-            SELECT DISTINCT rel.kam_lead_milestone_id
+            SELECT DISTINCT rel.kam_lead_milestone_id, row.passed, row.state
               FROM ir_attachment_kam_lead_milestone_rel rel
               JOIN kam_lead_milestone row ON row.id = rel.kam_lead_milestone_id
-             WHERE rel.ir_attachment_id = ANY(%s) AND row.passed
+             WHERE rel.ir_attachment_id = ANY(%s) AND (row.passed OR row.state = 'done')
             """,
             [list(attachment_ids)],
         )
-        rows = self.sudo().browse([row_id for (row_id,) in self.env.cr.fetchall()])
+        found = self.env.cr.fetchall()
+        rows = self.sudo().browse([row_id for row_id, passed, _state in found if passed])
         rows._check_no_passed(
             self.env._(
                 "These files are the evidence of milestones of a stage the deal has moved past: they stay as they "
                 "were when it left. Move the deal back to that stage to reopen them."
             )
         )
+        if removing:
+            ticked = self.sudo().browse([row_id for row_id, _passed, state in found if state == "done"])
+            ticked._kam_check_evidence_kept(attachment_ids)
 
-    def _kam_check_attachments_removable(self, attachment_ids):
-        """Refuse to delete files that are the only evidence of a ticked item (one query)."""
-        if not attachment_ids:
-            return
-        self.flush_model(["state", "attachment_ids"])
-        self.env.cr.execute(
-            """
-            SELECT rel.kam_lead_milestone_id
-              FROM ir_attachment_kam_lead_milestone_rel rel
-              JOIN kam_lead_milestone row ON row.id = rel.kam_lead_milestone_id
-             WHERE rel.ir_attachment_id = ANY(%s) AND row.state = 'done'
-            """,
-            [list(attachment_ids)],
-        )
-        row_ids = [row_id for (row_id,) in self.env.cr.fetchall()]
-        if not row_ids:
-            return
-        rows = self.sudo().browse(row_ids)
-        remaining = {row: row.attachment_ids.filtered(lambda a: a.id not in attachment_ids) for row in rows}
-        bare = rows.filtered(lambda r: r.evidence_required and not (r.evidence or "").strip() and not remaining[r])
+    def _kam_check_evidence_kept(self, attachment_ids):
+        """Refuse to delete the files ``attachment_ids`` where they are the only evidence of these ticked rows."""
+        remaining = {row: row.attachment_ids.filtered(lambda a: a.id not in attachment_ids) for row in self}
+        bare = self.filtered(lambda r: r.evidence_required and not (r.evidence or "").strip() and not remaining[r])
         if bare:
             raise UserError(
                 self.env._(

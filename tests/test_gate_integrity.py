@@ -284,7 +284,8 @@ class TestNothingLost(KamIntegrityCase):
         self.assertFalse(kept.milestone_id)
         self.assertEqual(set(kept.mapped("display_name")), names)
 
-    def test_evidence_of_a_ticked_item_cannot_be_removed(self):
+    def _ticked_with_file(self):
+        """A deal at S2 whose coach item the salesperson ticked with a file as its evidence."""
         deal = self._new_deal(stage=self.s1)
         self._meet(deal, *self.s1.kam_milestone_ids)
         deal.stage_id = self.s2
@@ -294,6 +295,10 @@ class TestNothingLost(KamIntegrityCase):
         )
         row.attachment_ids = attachment
         row.action_done()
+        return deal, row, attachment
+
+    def test_evidence_of_a_ticked_item_cannot_be_removed(self):
+        _deal, row, attachment = self._ticked_with_file()
         with self.assertRaises(UserError):
             row.attachment_ids = [(5, 0, 0)]
         with self.assertRaises(UserError):
@@ -307,15 +312,7 @@ class TestNothingLost(KamIntegrityCase):
         self.assertEqual(row.state, "todo")
 
     def test_evidence_files_of_a_passed_stage_cannot_be_rewritten(self):
-        deal = self._new_deal(stage=self.s1)
-        self._meet(deal, *self.s1.kam_milestone_ids)
-        deal.stage_id = self.s2
-        row = self._row(deal, self.ms_coach).with_user(self.user_salesman)
-        attachment = self.env["ir.attachment"].create(
-            {"name": "org-chart.txt", "raw": b"CEO > CTO", "res_model": "kam.lead.milestone", "res_id": row.id}
-        )
-        row.attachment_ids = attachment
-        row.action_done()
+        deal, row, attachment = self._ticked_with_file()
         mine = attachment.with_user(self.user_salesman)
         mine.write({"raw": b"CEO > CTO > plant manager"})  # a live stage's evidence may still be corrected
         self._meet(deal, *self.s2.kam_milestone_ids)
