@@ -364,6 +364,39 @@ class TestInputsNobodyForges(KamIntegrityCase):
         self.assertTrue(stakeholder.last_contact_set_on)
         self.assertIn("last contact set to 2026-11-02 by Sam Salesman", str(deal.message_ids[0].body))
 
+    def test_when_a_deal_entered_its_stage_is_stamped_by_moves_only(self):
+        self.s1.kam_max_days = 10
+        deal = self._new_deal(stage=self.s1)
+        self.env.cr.execute(
+            "UPDATE crm_lead SET date_last_stage_update = now() - interval '20 days' WHERE id = %s", [deal.id]
+        )
+        deal.invalidate_recordset(["date_last_stage_update"])
+        self.env["crm.lead"]._kam_cron_flag_stuck()
+        self.assertTrue(deal.kam_is_stuck)
+        entered = deal.date_last_stage_update
+        # a salesperson (a manager neither) cannot make a stuck deal look fresh, nor a new one look older
+        for user in (self.user_salesman, self.user_sales_manager):
+            mine = deal.with_user(user)
+            for vals in ({"date_last_stage_update": fields.Datetime.now()}, {"kam_stage_date": fields.Datetime.now()}):
+                with self.subTest(user=user.login, vals=vals), self.assertRaises(UserError) as caught:
+                    mine.write(vals)
+                self.assertIn("cannot be set", str(caught.exception))
+            Lead = self.env["crm.lead"].with_user(user)
+            with self.assertRaises(UserError):
+                Lead.create({"name": "Backdated", "type": "opportunity", "date_last_stage_update": "2020-01-01"})
+            new = Lead.with_context(default_date_last_stage_update="2099-01-01 00:00:00").create(
+                {"name": "Post-dated", "type": "opportunity", "team_id": self.team.id, "stage_id": self.s1.id}
+            )
+            self.assertLess(new.date_last_stage_update, fields.Datetime.from_string("2099-01-01"))
+            self.assertEqual(new.kam_stage_history_ids.stage_id, self.s1, "the deal's history is logged all the same")
+        self.assertEqual(deal.date_last_stage_update, entered)
+        self.assertTrue(deal.kam_is_stuck)
+        # a move stamps it (crm), and the deal is no longer stuck
+        self._meet(deal, *self.s1.kam_milestone_ids)
+        deal.with_user(self.user_salesman).stage_id = self.s2
+        self.assertGreater(deal.date_last_stage_update, entered)
+        self.assertFalse(deal.kam_is_stuck)
+
     def test_done_activities_are_written_by_the_framework_only(self):
         deal = self._new_deal(stage=self.s1)
         Done = self.env["kam.done.activity"].with_user(self.user_salesman)
