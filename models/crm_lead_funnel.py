@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from markupsafe import Markup, escape
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 #: The deal's fields its stays record.
 HISTORY_FIELDS = frozenset({"stage_id", "active", "type", "team_id", "company_id", "user_id"})
@@ -56,14 +55,7 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            self._kam_check_stage_date_not_set(vals)
-        clean = self
-        if not self.env.su and "default_date_last_stage_update" in self.env.context:
-            # a context carries defaults on to every record of the request: dropped, not refused
-            context = {k: v for k, v in self.env.context.items() if k != "default_date_last_stage_update"}
-            clean = self.with_env(self.env(context=context))
-        leads = super(CrmLead, clean).create(vals_list).with_env(self.env)
+        leads = super().create(vals_list)
         opportunities = leads.filtered(lambda lead: lead.type == "opportunity")
         if opportunities:
             # new deals have no stay to move along: no reassignment
@@ -71,23 +63,11 @@ class CrmLead(models.Model):
         return leads
 
     def write(self, vals):
-        self._kam_check_stage_date_not_set(vals)
         result = super().write(vals)
         # Only opportunities have stays (a lead turned into one, or back, changes its type).
         if HISTORY_FIELDS & vals.keys() and ("type" in vals or any(lead.type == "opportunity" for lead in self)):
             self.env["kam.stage.history"]._kam_log(self, changed=vals.keys())
         return result
-
-    def _kam_check_stage_date_not_set(self, vals):
-        """When a deal entered its stage is crm's to stamp (on a move), never a client's: a date set by hand
-        would hide a stuck deal from the daily check, the funnel's stuck list and the review."""
-        if "date_last_stage_update" in vals and not self.env.su:
-            raise UserError(
-                self.env._(
-                    "%(field)s is set when the deal changes stage; it cannot be set by hand.",
-                    field=self._fields["date_last_stage_update"]._description_string(self.env),
-                )
-            )
 
     # ------------------------------------------------------------------
     # The daily check

@@ -27,6 +27,9 @@ from ..kam_sales_process.gates import Position, refusal_lines, shorten, transiti
 POSITION_FIELDS = frozenset({"stage_id", "team_id", "company_id", "active"})
 #: The position fields that decide which milestones apply to the deal (its rows).
 SCOPE_FIELDS = frozenset({"team_id", "company_id"})
+#: crm's stamps of a deal's life, set by crm's own write when the deal changes stage or is won or lost
+#: (readonly in the views only): the stuck check, the funnel, the tiers, health and plans read them.
+CRM_STAMPS = frozenset({"date_last_stage_update", "date_closed"})
 
 
 class GateBypass:
@@ -226,16 +229,23 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        bypass = gate_bypass(self.env)
+        # an import as history (a manager's audited action) may say when its deals were closed
+        history = bool(bypass and bypass.kind == GateBypass.HISTORY)
         for vals in vals_list:
             self._kam_check_not_computed(vals)
-        leads = super().create(vals_list)
+            if not history:
+                self._kam_check_no_crm_stamps(vals)
+        clean = self if history else self._kam_without_stamp_defaults()
+        leads = super(CrmLead, clean).create(vals_list).with_env(self.env)
         leads._kam_sync_milestones()
-        if gate_bypass(self.env):
+        if bypass:
             leads._kam_place_by_bypass()
         return leads
 
     def write(self, vals):
         self._kam_check_not_computed(vals)
+        self._kam_check_no_crm_stamps(vals)
         result = super().write(vals)
         placed = POSITION_FIELDS & vals.keys() and gate_bypass(self.env)
         if placed or SCOPE_FIELDS & vals.keys():
@@ -247,6 +257,27 @@ class CrmLead(models.Model):
         if placed:
             self._kam_place_by_bypass()
         return result
+
+    def _kam_check_no_crm_stamps(self, vals):
+        """When a deal entered its stage and when it was won or lost are crm's to stamp, never a client's: a
+        stuck deal would look fresh, a deal won two years ago would count as won this month."""
+        forged = CRM_STAMPS & vals.keys()
+        if forged and not self.env.su:
+            raise UserError(
+                self.env._(
+                    "%(fields)s cannot be set by hand: Odoo stamps it when the deal changes stage or is won or lost.",
+                    fields=", ".join(sorted(self._fields[name]._description_string(self.env) for name in forged)),
+                )
+            )
+
+    def _kam_without_stamp_defaults(self):
+        """This model with a context that gives crm's stamps no default (a context carries defaults on to
+        every record of the request: dropped, not refused)."""
+        context = self.env.context
+        if self.env.su or not any(f"default_{name}" in context for name in CRM_STAMPS):
+            return self
+        dropped = {f"default_{name}" for name in CRM_STAMPS}
+        return self.with_env(self.env(context={key: value for key, value in context.items() if key not in dropped}))
 
     @api.model
     @tools.ormcache("names")

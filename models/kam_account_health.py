@@ -13,7 +13,8 @@ from odoo import api, fields, models
 from odoo.tools import SQL, format_amount
 
 from ..kam_sales_process.vocabulary import DEEP_LEVELS
-from .kam_guards import refuse_system_fields
+from .kam_account_tier import FIGURE_FIELDS
+from .kam_guards import drop_forged_defaults, refuse_system_fields
 
 #: Health components: code, label, Settings key of the weight and its default.
 HEALTH_COMPONENTS = [
@@ -49,6 +50,11 @@ HEALTH_FIELDS = {
     "health_details",
     "health_date",
 }
+#: What the addon writes on an account (in sudo), never a client: the health, the scorecard's figures and
+#: their date, the date of the last phase change and the disintegration alert.
+ACCOUNT_SYSTEM_FIELDS = frozenset(
+    {*HEALTH_FIELDS, *FIGURE_FIELDS, "tier_date", "phase_date", "phase_alert", "phase_alert_reason"}
+)
 
 
 class KamAccount(models.Model):
@@ -120,9 +126,17 @@ class KamAccount(models.Model):
     health_details = fields.Text(string="Health Components", readonly=True, help="Each component's score.")
     health_date = fields.Datetime(string="Health Refreshed", readonly=True)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        clean = drop_forged_defaults(self, ACCOUNT_SYSTEM_FIELDS)
+        for vals in vals_list:
+            refuse_system_fields(self, vals, ACCOUNT_SYSTEM_FIELDS)
+        return super(KamAccount, clean).create(vals_list)
+
     def write(self, vals):
-        # the health is the daily job's (or Refresh Health's), never a client's
-        refuse_system_fields(self, vals, HEALTH_FIELDS)
+        # the health is the daily job's (or Refresh Health's), the figures the scorecard's, the phase's date
+        # and alert the phase changes' and the daily check's: never a client's (managers included)
+        refuse_system_fields(self, vals, ACCOUNT_SYSTEM_FIELDS)
         return super().write(vals)
 
     # --- current plan ---------------------------------------------------------------------

@@ -33,7 +33,7 @@ class KamAccount(models.Model):
         "interdependent (伙伴), integrated (协作) or disintegrating (中断). Set by a person; every change is kept in "
         "the history and schedules the phase's recommended actions.",
     )
-    phase_date = fields.Date(string="In Phase Since", help="When the account entered its phase.")
+    phase_date = fields.Date(string="In Phase Since", readonly=True, help="When the account entered its phase.")
     phase_history_ids = fields.One2many(
         "kam.phase.history",
         "account_id",
@@ -52,10 +52,13 @@ class KamAccount(models.Model):
     phase_alert = fields.Boolean(
         string="Disintegration Alert",
         index=True,
+        readonly=True,
         help="Raised when the account had no won deal and no interaction for the days set in Settings, or lost a "
         "key deal. Cleared when the phase is next changed.",
     )
-    phase_alert_reason = fields.Char(string="Alert Reason", help="Why the disintegration alert was raised.")
+    phase_alert_reason = fields.Char(
+        string="Alert Reason", readonly=True, help="Why the disintegration alert was raised."
+    )
     phase_suggested = fields.Selection(
         list(PHASE_LABELS),
         string="Suggested Phase",

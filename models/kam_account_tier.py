@@ -75,10 +75,12 @@ class KamAccount(models.Model):
     )
     tier_score = fields.Float(
         digits=(5, 1),
+        readonly=True,
         help="The account's value scorecard score 0-100: each criterion's points (0-100) weighted.",
     )
     quadrant = fields.Selection(
         list(QUADRANT_LABELS),
+        readonly=True,
         help="Volume x profit: star (high, high), elephant (high volume, low margin), cash cow (low volume, high "
         "margin), dog (low, low). Cut-offs in Settings.",
     )
@@ -86,23 +88,28 @@ class KamAccount(models.Model):
         string="Key Account", index=True, help="In the minimum key-account tier (Settings) or above."
     )
     tier_date = fields.Datetime(
-        string="Scored On", help="When the scorecard first scored the account or last changed its figures."
+        string="Scored On",
+        readonly=True,
+        help="When the scorecard first scored the account or last changed its figures.",
     )
     won_revenue = fields.Monetary(
         currency_field="currency_id",
+        readonly=True,
         help="Expected revenue of the deals won within the look-back window, in the company's currency. A won deal "
         "counts from its closing date, or from when it entered its won stage when it has none.",
     )
-    won_count = fields.Integer(string="Won Deals", help="Deals won within the look-back window.")
-    lost_count = fields.Integer(string="Lost Deals", help="Deals lost within the look-back window.")
+    won_count = fields.Integer(string="Won Deals", readonly=True, help="Deals won within the look-back window.")
+    lost_count = fields.Integer(string="Lost Deals", readonly=True, help="Deals lost within the look-back window.")
     pipeline = fields.Monetary(
         string="Weighted Pipeline",
         currency_field="currency_id",
+        readonly=True,
         help="Expected revenue x probability of the open opportunities, in the company's currency.",
     )
-    last_won_date = fields.Date(string="Last Won", help="When the account's last won deal was closed.")
+    last_won_date = fields.Date(string="Last Won", readonly=True, help="When the account's last won deal was closed.")
     deep_contacts = fields.Integer(
         string="Deep Relationships",
+        readonly=True,
         help="People in the account's buying centres with whom the relationship reached opinions, behaviour or values.",
     )
     margin_rate = fields.Float(

@@ -85,6 +85,7 @@ class KamStakeholder(models.Model):
         string="Added On",
         default=fields.Date.context_today,
         required=True,
+        copy=False,
         help="When this person joined the deal's buying centre (red flag 'new face not followed up').",
     )
     last_contact_manual = fields.Date(string="Last Contact (set by hand)", copy=False)
@@ -324,8 +325,9 @@ class KamStakeholder(models.Model):
         # a contact date set by hand is stamped and logged from the values: none comes from the context
         clean = drop_forged_defaults(self, SYSTEM_FIELDS | {"last_contact_manual", "last_contact_date", "date_added"})
         if not self.env.su:
+            # the day a person joins is the day they are added: a date from the past hides a new face
             for vals in vals_list:
-                forged = SYSTEM_FIELDS & vals.keys()
+                forged = (SYSTEM_FIELDS | {"date_added"}) & vals.keys()
                 if forged:
                     raise UserError(self._kam_system_fields_message(forged))
         self._check_leads_writable(self.env["crm.lead"].browse(set(parent_ids(self, vals_list, "lead_id"))))

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 #: Where the buying centre lives: only messages on these records can be contacts with its people.
 BUYING_CENTRE_MODELS = ("crm.lead", "res.partner")
@@ -6,6 +7,8 @@ BUYING_CENTRE_MODELS = ("crm.lead", "res.partner")
 CONTACT_TYPES = ("email", "comment")
 #: What decides whether a message is a contact, with whom and when.
 CONTACT_FIELDS = {"author_id", "partner_ids", "date", "message_type"}
+#: What a notification is and for whom: Odoo's (in sudo), never a user's.
+NOTIFICATION_IDENTITY = frozenset({"notification_type", "res_partner_id", "mail_message_id"})
 #: Context values only the server can set (a client's context holds JSON values): a message posted
 #: through a thread's API, and incoming mail injected by a user who is not an administrator.
 POSTED = object()
@@ -101,11 +104,19 @@ class MailNotification(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # Odoo makes e-mail notifications (in sudo) when it sends an e-mail: one a user makes says "sent"
+        # of an e-mail that never left (a message scheduled for later, a person without an address)
+        if not self.env.su and any(vals.get("notification_type") == "email" for vals in vals_list):
+            raise AccessError(self.env._("E-mail notifications are made by Odoo when it sends an e-mail."))
         notifications = super().create(vals_list)
         notifications._kam_note_contacts()
         return notifications
 
     def write(self, vals):
+        if not self.env.su and NOTIFICATION_IDENTITY & vals.keys():
+            # record rules are checked on the notification before the write: one of the user's own
+            # (an inbox one) must not become an e-mail to someone else
+            raise AccessError(self.env._("What a notification is, and for whom, is set by Odoo when it sends it."))
         result = super().write(vals)
         if "notification_status" in vals:
             self._kam_note_contacts()  # an e-mail that bounced or failed reached nobody

@@ -167,7 +167,7 @@ class TestAdoptionWithoutSideDoors(KamIntegrityCase):
             deal.team_id = self.team
 
     def _history_file(self, rows):
-        header = "name,type,team_id,stage_id,expected_revenue,user_id"
+        header = "name,type,team_id,stage_id,expected_revenue,user_id,date_closed"
         lines = [header] + [",".join(row) for row in rows]
         return base64.b64encode("\n".join(lines).encode())
 
@@ -180,8 +180,16 @@ class TestAdoptionWithoutSideDoors(KamIntegrityCase):
                 {
                     "file": self._history_file(
                         [
-                            ["Signed 2025: Anshan", "opportunity", "Key Accounts", "Signed", "800000", "Sam Salesman"],
-                            ["Tender 2025: Baotou", "opportunity", "Key Accounts", "S3", "300000", "Sam Salesman"],
+                            [
+                                "Signed 2025: Anshan",
+                                "opportunity",
+                                "Key Accounts",
+                                "Signed",
+                                "800000",
+                                "Sam Salesman",
+                                "2025-06-30 10:00:00",
+                            ],
+                            ["Tender 2025: Baotou", "opportunity", "Key Accounts", "S3", "300000", "Sam Salesman", ""],
                         ]
                     ),
                     "reason": "Contracts of 2025 taken over from the old CRM",
@@ -199,6 +207,7 @@ class TestAdoptionWithoutSideDoors(KamIntegrityCase):
             self.assertTrue(all(r.grandfathered or r.state != "todo" for r in skipped))
             self.assertIn("Contracts of 2025 taken over", str(deal.message_ids.mapped("body")))
         won = deals.filtered(lambda d: d.stage_id == self.stage_won)
+        self.assertEqual(won.date_closed, fields.Datetime.to_datetime("2025-06-30 10:00:00"), "history says when")
         won.action_archive()
         won.action_unarchive()  # history is history
         self.assertTrue(won.active)
@@ -359,14 +368,20 @@ class TestInputsNobodyForges(KamIntegrityCase):
             stakeholder.contacted = True
         with self.assertRaises(UserError):
             stakeholder.date_added = "2020-01-01"
+        other = self.env["res.partner"].create({"name": "Zhang Min"})
+        with self.assertRaises(UserError):  # nor joins long ago (no "new face" flag) when added today
+            Stakeholder.create({"lead_id": deal.id, "partner_id": other.id, "date_added": "2020-01-01"})
+        copied = stakeholder.sudo().copy({"partner_id": other.id})
+        self.assertEqual(copied.date_added, fields.Date.context_today(copied), "a copy joins the day it is made")
         stakeholder.last_contact_date = "2026-11-02"
         self.assertEqual(stakeholder.last_contact_set_by_id, self.user_salesman)
         self.assertTrue(stakeholder.last_contact_set_on)
         self.assertIn("last contact set to 2026-11-02 by Sam Salesman", str(deal.message_ids[0].body))
 
-    def test_when_a_deal_entered_its_stage_is_stamped_by_moves_only(self):
+    def test_when_a_deal_entered_its_stage_or_closed_is_stamped_by_crm_only(self):
         self.s1.kam_max_days = 10
         deal = self._new_deal(stage=self.s1)
+        self.env.flush_all()  # crm's stamp of the creation is written first, then set back 20 days
         self.env.cr.execute(
             "UPDATE crm_lead SET date_last_stage_update = now() - interval '20 days' WHERE id = %s", [deal.id]
         )
@@ -377,17 +392,24 @@ class TestInputsNobodyForges(KamIntegrityCase):
         # a salesperson (a manager neither) cannot make a stuck deal look fresh, nor a new one look older
         for user in (self.user_salesman, self.user_sales_manager):
             mine = deal.with_user(user)
-            for vals in ({"date_last_stage_update": fields.Datetime.now()}, {"kam_stage_date": fields.Datetime.now()}):
+            for vals in (
+                {"date_last_stage_update": fields.Datetime.now()},
+                {"kam_stage_date": fields.Datetime.now()},
+                {"date_closed": fields.Datetime.now()},
+            ):
                 with self.subTest(user=user.login, vals=vals), self.assertRaises(UserError) as caught:
                     mine.write(vals)
                 self.assertIn("cannot be set", str(caught.exception))
             Lead = self.env["crm.lead"].with_user(user)
             with self.assertRaises(UserError):
                 Lead.create({"name": "Backdated", "type": "opportunity", "date_last_stage_update": "2020-01-01"})
-            new = Lead.with_context(default_date_last_stage_update="2099-01-01 00:00:00").create(
-                {"name": "Post-dated", "type": "opportunity", "team_id": self.team.id, "stage_id": self.s1.id}
-            )
+            with self.assertRaises(UserError):
+                Lead.create({"name": "Won long ago", "type": "opportunity", "date_closed": "2020-01-01"})
+            new = Lead.with_context(
+                default_date_last_stage_update="2099-01-01 00:00:00", default_date_closed="2020-01-01 00:00:00"
+            ).create({"name": "Post-dated", "type": "opportunity", "team_id": self.team.id, "stage_id": self.s1.id})
             self.assertLess(new.date_last_stage_update, fields.Datetime.from_string("2099-01-01"))
+            self.assertFalse(new.date_closed)
             self.assertEqual(new.kam_stage_history_ids.stage_id, self.s1, "the deal's history is logged all the same")
         self.assertEqual(deal.date_last_stage_update, entered)
         self.assertTrue(deal.kam_is_stuck)

@@ -301,6 +301,32 @@ class TestDealMilestones(KamGateCase):
                 with self.assertRaises(UserError):
                     deal.write({"stage_id": self.s2.id})
         self.assertTrue(incoming.kam_contact_excluded)
+        # an e-mail that never left, "sent" by a notification made by hand, or one of their own turned into it
+        later = deal.message_post(
+            body="x",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            partner_ids=boss.ids,
+            scheduled_date="2100-01-01 00:00:00",
+        )
+        Notification = self.env["mail.notification"].with_user(self.user_salesman)
+        with self.assertRaises(AccessError):
+            Notification.create(
+                {
+                    "mail_message_id": later.id,
+                    "res_partner_id": boss.id,
+                    "notification_type": "email",
+                    "notification_status": "sent",
+                }
+            )
+        own = self.env["mail.notification"].create(
+            {"mail_message_id": later.id, "res_partner_id": self.user_salesman.partner_id.id}
+        )
+        with self.assertRaises(AccessError):
+            own.with_user(self.user_salesman).write({"res_partner_id": boss.id, "notification_type": "email"})
+        self.assertFalse(stakeholder.contacted)
+        with self.assertRaises(UserError):
+            deal.write({"stage_id": self.s2.id})
         # the mail queue runs: the e-mail to no address fails (as Odoo's sending marks it), then they get one
         queued = self.env["mail.notification"].search(
             [("res_partner_id", "=", boss.id), ("notification_status", "=", "ready")]

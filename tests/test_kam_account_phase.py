@@ -230,6 +230,38 @@ class TestDisintegrationAlert(PhaseCase):
         self.assertTrue(self.account.kam_phase_alert)
         self.assertIn("Blast furnace 4", self.account.kam_phase_alert_reason)
 
+    def test_the_alert_and_the_figures_are_the_addons_to_write(self):
+        self.account.kam_phase = "interdependent"
+        big = self._new_deal(partner_id=self.buyer.id, stage=self.s1, expected_revenue=500_000, name="Blast furnace 4")
+        big.action_set_lost()
+        account = self.account.kam_account_id.with_user(self.user_sales_manager)
+        self.assertTrue(account.phase_alert)
+        # not even a manager clears the alert but by changing the phase (kept in its history), nor sets a figure
+        for vals in (
+            {"phase_alert": False},
+            {"phase_alert_reason": False},
+            {"phase_date": "2020-01-01"},
+            {"tier_score": 99},
+            {"won_revenue": 9e9},
+            {"tier_date": "2020-01-01 00:00:00"},
+            {"health_score": 100},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(UserError):
+                account.write(vals)
+        self.assertTrue(account.phase_alert)
+        Account = self.env["kam.account"].with_user(self.user_sales_manager)
+        other = self.env["res.partner"].create({"name": "Wuhan Iron", "is_company": True})
+        with self.assertRaises(UserError):
+            Account.create({"partner_id": other.id, "won_revenue": 9e9})
+        created = Account.with_context(
+            default_phase_alert=True, default_tier_score=99, default_health_score=100
+        ).create({"partner_id": other.id})
+        self.assertFalse(created.phase_alert)
+        self.assertFalse(created.tier_score)
+        self.assertFalse(created.health_score)
+        account.with_context(kam_phase_note="Met the new plant director").write({"phase": "cooperative"})
+        self.assertFalse(account.phase_alert, "a phase change clears it")
+
 
 @tagged("post_install", "-at_install")
 class TestPhaseReportsAndAccess(PhaseCase):
