@@ -37,6 +37,18 @@ class CrmLead(models.Model):
         help="Landmines (地雷) in the buying centre: core role missing, no coach, core buyer never met, "
         "new face not followed up, identity changed.",
     )
+    kam_red_flag_keys = fields.Json(
+        string="Red Flag Ids",
+        compute="_compute_kam_red_flag_ids",
+        store=True,
+        help="The ids of the deal's red flags, kept on the deal itself: the kanban cards and the form show them "
+        "without reading the flags' table.",
+    )
+    kam_red_flag_badges = fields.Json(
+        string="Red Flag Badges",
+        compute="_compute_kam_red_flag_badges",
+        help="The deal's red flags as the cards and the form show them: name and colour, in the reader's language.",
+    )
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
@@ -59,6 +71,7 @@ class CrmLead(models.Model):
         Flag = self.env["kam.red.flag"]
         live = self.filtered(lambda lead: lead.type == "opportunity" and lead.active)
         (self - live).kam_red_flag_ids = Flag
+        (self - live).kam_red_flag_keys = False
         if not live:
             return
         roles = self.env["kam.buying.role"].sudo().search_fetch([("active", "=", True)], ["is_core", "code"])
@@ -92,7 +105,18 @@ class CrmLead(models.Model):
                 people[lead_id].append(Person(frozenset(role_ids), contacted, added, last_contact, changed))
         for lead in live:
             codes = red_flags(people[lead._origin.id], core, coach, today, new_face_days, rules=rules, extra=extra)
-            lead.kam_red_flag_ids = Flag.browse(sorted(flag_ids[code] for code in codes if code in flag_ids))
+            ids = sorted(flag_ids[code] for code in codes if code in flag_ids)
+            lead.kam_red_flag_ids = Flag.browse(ids)
+            lead.kam_red_flag_keys = ids or False
+
+    @api.depends("kam_red_flag_keys")
+    @api.depends_context("lang")
+    def _compute_kam_red_flag_badges(self):
+        """From the ids kept on the deal and the flags' names and colours (cached): no query."""
+        badges = self.env["kam.red.flag"]._kam_get_badges()
+        for lead in self:
+            shown = [badges[flag_id] for flag_id in lead.kam_red_flag_keys or () if flag_id in badges]
+            lead.kam_red_flag_badges = [dict(badge) for _key, badge in sorted(shown, key=lambda item: item[0])]
 
     @api.depends(
         "kam_stakeholder_ids.partner_id",
@@ -187,4 +211,5 @@ class CrmLead(models.Model):
         # (old values) read, instead of pages of 1,000 deals.
         leads.fetch(["type", "active", "kam_red_flag_ids"])
         self._fields["kam_red_flag_ids"].compute_value(leads)
-        leads.flush_recordset(["kam_red_flag_ids"])
+        leads.flush_recordset(["kam_red_flag_ids", "kam_red_flag_keys"])
+        leads.invalidate_recordset(["kam_red_flag_badges"])  # computed from the keys, set above without a write

@@ -70,6 +70,39 @@ class KamRedFlag(models.Model):
         self.env.registry.clear_cache()  # _kam_get_ids_by_code
 
     @api.model
+    @tools.ormcache("self.env.lang")
+    def _kam_get_badges(self):
+        """``{id: (sequence key, {"id", "name", "color"})}`` of every flag in the current language (cached:
+        flags are configuration; a change of a flag clears the cache)."""
+        flags = self.sudo().search_fetch([("code", "!=", False)], ["name", "color", "sequence"])
+        return {
+            flag.id: ((flag.sequence, flag.id), {"id": flag.id, "name": flag.name, "color": flag.color})
+            for flag in flags
+        }
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        flags = super().create(vals_list)
+        self.env.registry.clear_cache()  # _kam_get_ids_by_code, _kam_get_badges
+        return flags
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"name", "color", "sequence", "code"} & vals.keys():
+            self.env.registry.clear_cache()  # _kam_get_ids_by_code, _kam_get_badges
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    def update_field_translations(self, field_name, translations, source_lang=None):
+        result = super().update_field_translations(field_name, translations, source_lang=source_lang)
+        self.env.registry.clear_cache()  # a flag's name in another language
+        return result
+
+    @api.model
     @tools.ormcache()
     def _kam_get_ids_by_code(self):
         """``{code: red flag id}`` (cached: flags are configuration)."""

@@ -48,7 +48,13 @@ class BuyingCentreCase(KamCase):
         )
 
     def _codes(self, deal=None):
-        return set((deal or self.deal).kam_red_flag_ids.mapped("code"))
+        deal = deal or self.deal
+        # what the cards and the form show is always the deal's flags, in the flags' order
+        self.assertEqual(
+            deal.kam_red_flag_badges or [],
+            [{"id": flag.id, "name": flag.name, "color": flag.color} for flag in deal.kam_red_flag_ids.sorted()],
+        )
+        return set(deal.kam_red_flag_ids.mapped("code"))
 
     def _full_centre(self, contacted="2026-11-01"):
         self._tag(self.ceo, self.decision, last_contact_date=contacted)
@@ -64,6 +70,26 @@ class TestRedFlags(BuyingCentreCase):
     def test_a_complete_and_met_buying_centre_is_clean(self):
         self._full_centre()
         self.assertEqual(self._codes(), set())
+
+    def test_the_cards_show_the_flags_as_configured_and_read_no_flag_table(self):
+        self.assertEqual(self._codes(), {"role_missing", "no_coach"})
+        no_coach = self.env.ref("kam_sales_process.red_flag_no_coach")
+        no_coach.write({"name": "Nobody coaches us", "color": 3, "sequence": 0})
+        self.deal.invalidate_recordset(["kam_red_flag_badges"])
+        self.assertEqual(self.deal.kam_red_flag_badges[0], {"id": no_coach.id, "name": "Nobody coaches us", "color": 3})
+        self._codes()
+        # a kanban page reads the flags from the deals' own row: one query for the page, no flag table
+        deals = self.deal | self.env["crm.lead"].create(
+            [{"name": f"Deal {i}", "type": "opportunity", "user_id": self.user_salesman.id} for i in range(5)]
+        )
+        mine = deals.with_user(self.user_salesman)
+        mine.read(["kam_red_flag_badges"])  # warm the caches (user, rules, flags)
+        deals.invalidate_recordset()
+        with self.assertQueryCount(1):
+            badges = mine.read(["kam_red_flag_badges"])
+        self.assertTrue(all(row["kam_red_flag_badges"] for row in badges))
+        # and nothing to show for what has no flag
+        self.assertFalse(self.env["crm.lead"].create({"name": "A lead", "type": "lead"}).kam_red_flag_badges)
 
     def test_role_missing_fires_and_clears(self):
         self._tag(self.ceo, self.decision, last_contact_date="2026-11-01")

@@ -8,7 +8,7 @@ registry.category("web_tour.tours").add("kam_buying_centre_tour", {
     steps: () => [
         {
             content: "the deal has no coach",
-            trigger: ".o_field_widget[name=kam_red_flag_ids] .o_tag:contains('No coach')",
+            trigger: ".o_field_widget[name=kam_red_flag_badges] .o_tag:contains('No coach')",
         },
         {
             content: "open the Buying Centre tab",
@@ -81,7 +81,7 @@ registry.category("web_tour.tours").add("kam_buying_centre_tour", {
         {
             content: "the red flag is gone",
             // (the red flags field hides itself once empty)
-            trigger: ".o_form_saved:not(:has(.o_field_widget[name=kam_red_flag_ids] .o_tag:contains('No coach')))",
+            trigger: ".o_form_saved:not(:has(.o_field_widget[name=kam_red_flag_badges] .o_tag:contains('No coach')))",
         },
     ],
 });

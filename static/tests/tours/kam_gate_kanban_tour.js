@@ -13,6 +13,10 @@ registry.category("web_tour.tours").add("kam_gate_kanban_tour", {
             trigger: `.o_kanban_group:has(.o_column_title:contains('S1')) ${card} .o_kam_gate_badge.text-bg-warning`,
         },
         {
+            content: "its card shows the buying centre's red flags (no one tagged: no coach)",
+            trigger: `${card} .o_field_widget[name=kam_red_flag_badges] .o_tag:contains('No coach')`,
+        },
+        {
             content: "drag it onto S2",
             trigger: `.o_kanban_group:has(.o_column_title:contains('S1')) ${card}`,
             run: "drag_and_drop (.o_opportunity_kanban .o_kanban_group:eq(1))",
