@@ -1,3 +1,4 @@
+import json
 from collections import defaultdict
 
 from odoo import api, fields, models
@@ -207,9 +208,30 @@ class CrmLead(models.Model):
         whatever its size (the background jobs hand over 10,000 at a time).
         """
         leads = self.sudo()
+        keys = self._fields["kam_red_flag_keys"]
+        # the keys of other deals still to be written go first: only this batch's are written below
+        self.flush_model([keys.name])
         # Load in one query each what the compute and the automation rules
         # (old values) read, instead of pages of 1,000 deals.
-        leads.fetch(["type", "active", "kam_red_flag_ids"])
+        leads.fetch(["type", "active", "kam_red_flag_ids", keys.name])
+        before = {lead.id: lead.kam_red_flag_keys for lead in leads}
         self._fields["kam_red_flag_ids"].compute_value(leads)
-        leads.flush_recordset(["kam_red_flag_ids", "kam_red_flag_keys"])
+        leads.flush_recordset(["kam_red_flag_ids"])
+        # The keys kept on the deals' rows: one statement for the deals whose flags changed, not the ORM's
+        # update of 100 rows at a time with the deals' write date (the flags are the daily job's, not an edit)
+        self.env.cache.clear_dirty_field(keys)
+        changed = [lead for lead in leads if (lead.kam_red_flag_keys or None) != (before[lead.id] or None)]
+        for start in range(0, len(changed), 10000):
+            chunk = changed[start : start + 10000]
+            self.env.cr.execute(
+                """
+                UPDATE crm_lead lead SET kam_red_flag_keys = v.keys
+                  FROM unnest(%s::int[], %s::jsonb[]) AS v(id, keys)
+                 WHERE lead.id = v.id
+                """,
+                [
+                    [lead.id for lead in chunk],
+                    [json.dumps(lead.kam_red_flag_keys) if lead.kam_red_flag_keys else None for lead in chunk],
+                ],
+            )
         leads.invalidate_recordset(["kam_red_flag_badges"])  # computed from the keys, set above without a write
