@@ -22,6 +22,7 @@ from odoo.exceptions import UserError
 from odoo.tools.safe_eval import safe_eval
 
 from ..kam_sales_process.gates import Position, refusal_lines, shorten, transition
+from .kam_guards import strip_forged_defaults
 
 #: The deal's fields that make up its position for the gate.
 POSITION_FIELDS = frozenset({"stage_id", "team_id", "company_id", "active"})
@@ -236,8 +237,7 @@ class CrmLead(models.Model):
             self._kam_check_not_computed(vals)
             if not history:
                 self._kam_check_no_crm_stamps(vals)
-        clean = self if history else self._kam_without_stamp_defaults()
-        leads = super(CrmLead, clean).create(vals_list).with_env(self.env)
+        leads = super().create(vals_list)
         leads._kam_sync_milestones()
         if bypass:
             leads._kam_place_by_bypass()
@@ -270,14 +270,10 @@ class CrmLead(models.Model):
                 )
             )
 
-    def _kam_without_stamp_defaults(self):
-        """This model with a context that gives crm's stamps no default (a context carries defaults on to
-        every record of the request: dropped, not refused)."""
-        context = self.env.context
-        if self.env.su or not any(f"default_{name}" in context for name in CRM_STAMPS):
-            return self
-        dropped = {f"default_{name}" for name in CRM_STAMPS}
-        return self.with_env(self.env(context={key: value for key, value in context.items() if key not in dropped}))
+    @api.model
+    def default_get(self, fields_list):
+        # neither the context nor a personal default (ir.default) stamps a new deal: crm does
+        return strip_forged_defaults(self, super().default_get(fields_list), CRM_STAMPS, system=False)
 
     @api.model
     @tools.ormcache("names")

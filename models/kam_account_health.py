@@ -14,7 +14,7 @@ from odoo.tools import SQL, format_amount
 
 from ..kam_sales_process.vocabulary import DEEP_LEVELS
 from .kam_account_tier import FIGURE_FIELDS
-from .kam_guards import drop_forged_defaults, refuse_system_fields
+from .kam_guards import drop_forged_defaults, refuse_system_fields, strip_forged_defaults
 
 #: Health components: code, label, Settings key of the weight and its default.
 HEALTH_COMPONENTS = [
@@ -125,6 +125,11 @@ class KamAccount(models.Model):
     )
     health_details = fields.Text(string="Health Components", readonly=True, help="Each component's score.")
     health_date = fields.Datetime(string="Health Refreshed", readonly=True)
+
+    @api.model
+    def default_get(self, fields_list):
+        # neither the context nor a personal default (ir.default) fills what only the addon sets
+        return strip_forged_defaults(self, super().default_get(fields_list), ACCOUNT_SYSTEM_FIELDS)
 
     @api.model_create_multi
     def create(self, vals_list):

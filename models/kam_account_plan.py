@@ -16,7 +16,13 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..kam_sales_process.vocabulary import COMPANY_LEVEL_LABELS, PERSONAL_LEVEL_LABELS, PERSONAL_LEVELS, PHASE_LABELS
-from .kam_guards import check_parents_writable, drop_forged_defaults, parent_ids, refuse_system_fields
+from .kam_guards import (
+    check_parents_writable,
+    drop_forged_defaults,
+    parent_ids,
+    refuse_system_fields,
+    strip_forged_defaults,
+)
 
 #: Settings key of the review cadence (days) and its default.
 REVIEW_DAYS_PARAM = "kam_sales_process.plan_review_days"
@@ -141,6 +147,11 @@ class KamAccountPlan(models.Model):
         store=True,
         help="The last review (or the plan's start) plus the review cadence of Settings.",
     )
+
+    @api.model
+    def default_get(self, fields_list):
+        # neither the context nor a personal default (ir.default) fills what only the addon sets
+        return strip_forged_defaults(self, super().default_get(fields_list), {"name"})
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -475,6 +486,11 @@ class KamAccountPlanObjective(models.Model):
                 achieved = objective.done
             objective.achieved = achieved
 
+    @api.model
+    def default_get(self, fields_list):
+        # neither the context nor a personal default (ir.default) fills what only the addon sets
+        return strip_forged_defaults(self, super().default_get(fields_list))
+
     @api.model_create_multi
     def create(self, vals_list):
         clean = drop_forged_defaults(self)
@@ -547,6 +563,11 @@ class KamAccountPlanAction(models.Model):
                 raise ValidationError(
                     self.env._("The action '%(name)s' must serve an objective of its own plan.", name=action.name)
                 )
+
+    @api.model
+    def default_get(self, fields_list):
+        # neither the context nor a personal default (ir.default) fills what only the addon sets
+        return strip_forged_defaults(self, super().default_get(fields_list), {"date_done"})
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -10,7 +10,13 @@ Win rates, lost revenue and the head-to-head per stage are grouped queries
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .kam_guards import check_parents_writable, drop_forged_defaults, parent_ids, refuse_system_fields
+from .kam_guards import (
+    check_parents_writable,
+    drop_forged_defaults,
+    parent_ids,
+    refuse_system_fields,
+    strip_forged_defaults,
+)
 
 COMPETITOR_STATUSES = [
     ("incumbent", "Incumbent"),
@@ -121,6 +127,11 @@ class KamLeadCompetitor(models.Model):
     _sql_constraints = [
         ("lead_competitor_unique", "unique(lead_id, competitor_id)", "A competitor appears once on a deal."),
     ]
+
+    @api.model
+    def default_get(self, fields_list):
+        # neither the context nor a personal default (ir.default) fills what only the addon sets
+        return strip_forged_defaults(self, super().default_get(fields_list))
 
     @api.model_create_multi
     def create(self, vals_list):

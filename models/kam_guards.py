@@ -56,6 +56,32 @@ def drop_forged_defaults(records, names=()):
     return records.with_env(records.env(context={key: value for key, value in context.items() if key not in dropped}))
 
 
+def strip_forged_defaults(records, defaults, names=(), system=True):
+    """``defaults`` (what ``default_get`` found) without a value for what a client may not set on a new record.
+
+    A new record takes defaults from the context's ``default_<field>`` keys and from ``ir.default``, where
+    any user may keep personal defaults: neither may fill the fields ``names`` (nor, with ``system``, the
+    related stored and readonly computed fields ``drop_forged_defaults`` protects; not on other modules'
+    models, whose own fields keep their behaviour). Such a field gets its own default, if it has one, or
+    none (a computed one is then computed). Server code in sudo keeps its context's defaults, not the
+    personal defaults of the user it runs for.
+    """
+    context = records.env.context
+    forged = [
+        name
+        for name in defaults
+        if (name in names or (system and kept_by_addon(records, name, names, True)))
+        and not (records.env.su and f"default_{name}" in context)
+    ]
+    for name in forged:
+        field = records._fields[name]
+        if field.default:
+            defaults[name] = field.convert_to_write(field.convert_to_cache(field.default(records), records), records)
+        else:
+            del defaults[name]
+    return defaults
+
+
 def parent_ids(records, vals_list, field_name, defaults=True):
     """The ids a batch of ``create`` values gives for a many2one (each checked: a client may send anything);
     with ``defaults``, the context's default for the values that do not give one (a ``write`` passes False).

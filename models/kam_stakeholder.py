@@ -6,7 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..kam_sales_process.gates import shorten
 from ..kam_sales_process.vocabulary import ATTITUDE_LABELS, PERSONAL_LEVEL_LABELS, STYLE_LABELS
-from .kam_guards import check_parents_writable, drop_forged_defaults, parent_ids
+from .kam_guards import check_parents_writable, drop_forged_defaults, parent_ids, strip_forged_defaults
 
 ATTITUDES = list(ATTITUDE_LABELS)
 LEVELS = list(PERSONAL_LEVEL_LABELS)
@@ -319,6 +319,15 @@ class KamStakeholder(models.Model):
     def _check_leads_writable(self, leads):
         """A person works on a buying centre only where they may edit the deal (checked for every deal involved)."""
         check_parents_writable(self, leads)
+
+    @api.model
+    def default_get(self, fields_list):
+        # neither the context nor a personal default (ir.default) fills what only the addon sets
+        return strip_forged_defaults(
+            self,
+            super().default_get(fields_list),
+            SYSTEM_FIELDS | {"last_contact_manual", "last_contact_date", "date_added"},
+        )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -18,7 +18,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, sql
 
-from .kam_guards import drop_forged_defaults, parent_ids, refuse_system_fields
+from .kam_guards import drop_forged_defaults, parent_ids, refuse_system_fields, strip_forged_defaults
 
 CELL_STATUSES = [
     ("won", "Won"),
@@ -84,6 +84,11 @@ class KamAccountUnit(models.Model):
         help="With the Sales app: the customer's orders delivered to this address (or to one of its contacts) "
         "fill the unit's whitespace.",
     )
+
+    @api.model
+    def default_get(self, fields_list):
+        # neither the context nor a personal default (ir.default) fills what only the addon sets
+        return strip_forged_defaults(self, super().default_get(fields_list))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -241,6 +246,11 @@ class KamWhitespaceCell(models.Model):
                     statuses=", ".join(labels[status] for status in DEALS_ONLY_STATUSES),
                 )
             )
+
+    @api.model
+    def default_get(self, fields_list):
+        # neither the context nor a personal default (ir.default) fills what only the addon sets
+        return strip_forged_defaults(self, super().default_get(fields_list), {"from_deals", "lead_id", "order_ref"})
 
     @api.model_create_multi
     def create(self, vals_list):

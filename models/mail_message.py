@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
+from .kam_guards import strip_forged_defaults
+
 #: Where the buying centre lives: only messages on these records can be contacts with its people.
 BUYING_CENTRE_MODELS = ("crm.lead", "res.partner")
 #: The messages that count as a contact with their author and recipients (kam.stakeholder._kam_get_last_contacts).
@@ -101,6 +103,11 @@ class MailMessage(models.Model):
 
 class MailNotification(models.Model):
     _inherit = "mail.notification"
+
+    @api.model
+    def default_get(self, fields_list):
+        # nor from the context or a personal default (ir.default): a user's notification is an inbox one
+        return strip_forged_defaults(self, super().default_get(fields_list), {"notification_type"}, system=False)
 
     @api.model_create_multi
     def create(self, vals_list):

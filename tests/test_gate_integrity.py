@@ -371,6 +371,13 @@ class TestInputsNobodyForges(KamIntegrityCase):
         other = self.env["res.partner"].create({"name": "Zhang Min"})
         with self.assertRaises(UserError):  # nor joins long ago (no "new face" flag) when added today
             Stakeholder.create({"lead_id": deal.id, "partner_id": other.id, "date_added": "2020-01-01"})
+        Default = self.env["ir.default"].with_user(self.user_salesman)
+        Default.set("kam.stakeholder", "date_added", "2020-01-01", user_id=True)
+        Default.set("kam.stakeholder", "last_contact_manual", "2026-11-01", user_id=True)
+        defaulted = Stakeholder.create({"lead_id": deal.id, "partner_id": other.id})
+        self.assertEqual(defaulted.date_added, fields.Date.context_today(defaulted), "not a personal default's")
+        self.assertFalse(defaulted.last_contact_manual, "a contact date is set by hand on the person, and stamped")
+        defaulted.unlink()
         copied = stakeholder.sudo().copy({"partner_id": other.id})
         self.assertEqual(copied.date_added, fields.Date.context_today(copied), "a copy joins the day it is made")
         stakeholder.last_contact_date = "2026-11-02"
@@ -408,6 +415,13 @@ class TestInputsNobodyForges(KamIntegrityCase):
             new = Lead.with_context(
                 default_date_last_stage_update="2099-01-01 00:00:00", default_date_closed="2020-01-01 00:00:00"
             ).create({"name": "Post-dated", "type": "opportunity", "team_id": self.team.id, "stage_id": self.s1.id})
+            self.assertLess(new.date_last_stage_update, fields.Datetime.from_string("2099-01-01"))
+            self.assertFalse(new.date_closed)
+            # nor through personal defaults (ir.default, which any user may keep)
+            Default = self.env["ir.default"].with_user(user)
+            Default.set("crm.lead", "date_last_stage_update", "2099-01-01 00:00:00", user_id=True)
+            Default.set("crm.lead", "date_closed", "2020-01-01 00:00:00", user_id=True)
+            new = Lead.create({"name": "Defaulted", "type": "opportunity", "team_id": self.team.id})
             self.assertLess(new.date_last_stage_update, fields.Datetime.from_string("2099-01-01"))
             self.assertFalse(new.date_closed)
             self.assertEqual(new.kam_stage_history_ids.stage_id, self.s1, "the deal's history is logged all the same")

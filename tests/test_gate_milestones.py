@@ -319,6 +319,16 @@ class TestDealMilestones(KamGateCase):
                     "notification_status": "sent",
                 }
             )
+        # nor through a default: the context's, or a personal one (ir.default)
+        self.env["ir.default"].with_user(self.user_salesman).set(
+            "mail.notification", "notification_type", "email", user_id=True
+        )
+        for context in ({}, {"default_notification_type": "email"}):
+            made = Notification.with_context(**context).create(
+                {"mail_message_id": later.id, "res_partner_id": boss.id, "notification_status": "sent"}
+            )
+            self.assertEqual(made.notification_type, "inbox")
+            made.sudo().unlink()
         own = self.env["mail.notification"].create(
             {"mail_message_id": later.id, "res_partner_id": self.user_salesman.partner_id.id}
         )

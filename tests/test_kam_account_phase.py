@@ -259,6 +259,15 @@ class TestDisintegrationAlert(PhaseCase):
         self.assertFalse(created.phase_alert)
         self.assertFalse(created.tier_score)
         self.assertFalse(created.health_score)
+        # nor through a personal default (ir.default)
+        Default = self.env["ir.default"].with_user(self.user_sales_manager)
+        Default.set("kam.account", "phase_alert", True, user_id=True)
+        Default.set("kam.account", "won_revenue", 9e9, user_id=True)
+        third = Account.create(
+            {"partner_id": self.env["res.partner"].create({"name": "Anshan", "is_company": True}).id}
+        )
+        self.assertFalse(third.phase_alert)
+        self.assertFalse(third.won_revenue)
         account.with_context(kam_phase_note="Met the new plant director").write({"phase": "cooperative"})
         self.assertFalse(account.phase_alert, "a phase change clears it")
 
