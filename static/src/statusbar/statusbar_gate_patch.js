@@ -5,7 +5,7 @@ import { StatusBarField } from "@web/views/fields/statusbar/statusbar_field";
 
 // A deal whose stage change is refused by its gate: the stock statusbar keeps the
 // refused stage as an unsaved change, so the form shows the deal where it is not.
-// Put the stage back (or discard, when the click was the only change), then let
+// Put the stage back (or reload the deal, when the click was the only change), then let
 // the refusal show as usual.
 patch(StatusBarField.prototype, {
     async selectItem(item) {
@@ -27,7 +27,9 @@ patch(StatusBarField.prototype, {
             if (wasDirty) {
                 await record.update({ [name]: previous ? [previous.id, previous.display_name] : false });
             } else {
-                await record.discard();
+                // the deal as it is on the server: discarding alone may restore a save point taken
+                // after the click (the stage and the values its onchange brought stay)
+                await record.load();
             }
             throw failure;
         }
