@@ -22,7 +22,7 @@ from odoo.exceptions import UserError
 from odoo.tools.safe_eval import safe_eval
 
 from ..kam_sales_process.gates import Position, refusal_lines, shorten, transition
-from .kam_guards import strip_forged_defaults
+from .kam_guards import field_labels, strip_forged_defaults
 
 #: The deal's fields that make up its position for the gate.
 POSITION_FIELDS = frozenset({"stage_id", "team_id", "company_id", "active"})
@@ -224,7 +224,7 @@ class CrmLead(models.Model):
             raise UserError(
                 self.env._(
                     "%(fields)s are computed by the key-account process and cannot be set.",
-                    fields=", ".join(sorted(self._fields[name]._description_string(self.env) for name in forged)),
+                    fields=field_labels(self, forged),
                 )
             )
 
@@ -266,7 +266,7 @@ class CrmLead(models.Model):
             raise UserError(
                 self.env._(
                     "%(fields)s cannot be set by hand: Odoo stamps it when the deal changes stage or is won or lost.",
-                    fields=", ".join(sorted(self._fields[name]._description_string(self.env) for name in forged)),
+                    fields=field_labels(self, forged),
                 )
             )
 

@@ -8,7 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..kam_sales_process.review import SCORE_PARTS, average, score_total, weak_elements
 from ..kam_sales_process.vocabulary import QUALIFICATION_ITEMS
-from .kam_guards import parent_ids
+from .kam_guards import field_labels, parent_ids
 
 #: The deal as it stood when the review took it: set by the addon only.
 SNAPSHOT_FIELDS = (
@@ -138,7 +138,7 @@ class KamDealReviewLine(models.Model):
             raise UserError(
                 self.env._(
                     "%(fields)s record the deal as it stood at the review and cannot be changed.",
-                    fields=", ".join(sorted(self._fields[name]._description_string(self.env) for name in forged)),
+                    fields=field_labels(self, forged),
                 )
             )
         if "lead_id" in vals or "review_id" in vals:

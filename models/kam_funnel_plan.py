@@ -12,7 +12,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..kam_sales_process.planning import PlanLine, needs, per_week, split, total, weekly_gap, weeks_between
-from .kam_guards import check_parents_writable, parent_ids
+from .kam_guards import check_parents_writable, field_labels, parent_ids
 
 #: who a plan is for and who may edit it: a sales manager's to decide, not the plan's owner's
 OWNER_FIELDS = frozenset({"user_id", "team_id", "parent_id", "company_id", "owner_can_edit"})
@@ -111,9 +111,7 @@ class KamFunnelPlan(models.Model):
                 self.env._(
                     "Only a sales manager decides whose plan this is (salesperson, team, company, the team plan "
                     "above it) and whether its owner may edit it: %(fields)s",
-                    fields=", ".join(
-                        sorted(self._fields[name]._description_string(self.env) for name in OWNER_FIELDS & vals.keys())
-                    ),
+                    fields=field_labels(self, OWNER_FIELDS & vals.keys()),
                 )
             )
         return super().write(vals)

@@ -8,6 +8,11 @@ def is_record_id(value):
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
+def field_labels(records, names):
+    """The labels of the fields ``names`` of ``records``' model, in the user's language, sorted and joined."""
+    return ", ".join(sorted(records._fields[name]._description_string(records.env) for name in names))
+
+
 def kept_by_addon(records, name, names=(), readonly_computes=False):
     """Whether the field ``name`` is the addon's to fill, never a client's: one of ``names`` or a related
     stored field; with ``readonly_computes``, a readonly stored computed field too (a default for one would

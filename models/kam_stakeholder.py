@@ -6,7 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..kam_sales_process.gates import shorten
 from ..kam_sales_process.vocabulary import ATTITUDE_LABELS, PERSONAL_LEVEL_LABELS, STYLE_LABELS
-from .kam_guards import check_parents_writable, drop_forged_defaults, parent_ids, strip_forged_defaults
+from .kam_guards import check_parents_writable, drop_forged_defaults, field_labels, parent_ids, strip_forged_defaults
 
 ATTITUDES = list(ATTITUDE_LABELS)
 LEVELS = list(PERSONAL_LEVEL_LABELS)
@@ -389,7 +389,7 @@ class KamStakeholder(models.Model):
         return result
 
     def _kam_system_fields_message(self, names):
-        labels = ", ".join(sorted(self._fields[name]._description_string(self.env) for name in names))
+        labels = field_labels(self, names)
         return self.env._(
             "%(fields)s of a buying-centre entry are kept by the addon (a person moves to another deal by being "
             "added there); they cannot be set by hand.",

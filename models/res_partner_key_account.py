@@ -10,6 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..kam_sales_process.vocabulary import PERSONAL_LEVEL_LABELS, PHASE_LABELS
+from .kam_guards import field_labels
 
 #: partner field -> account field, for every public name.
 MIRRORED_FIELDS = {
@@ -261,7 +262,7 @@ class ResPartner(models.Model):
                 raise AccessError(
                     self.env._(
                         "Only sales managers set the tier, ratings or relationship phase of an account (%(fields)s).",
-                        fields=", ".join(sorted(self._fields[name]._description_string(self.env) for name in mirrored)),
+                        fields=field_labels(self, mirrored),
                     )
                 )
             computed = mirrored - WRITABLE
@@ -269,7 +270,7 @@ class ResPartner(models.Model):
                 raise UserError(
                     self.env._(
                         "%(fields)s of an account are computed by the scorecard and cannot be set.",
-                        fields=", ".join(sorted(self._fields[name]._description_string(self.env) for name in computed)),
+                        fields=field_labels(self, computed),
                     )
                 )
         if not mirrored:
