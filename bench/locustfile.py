@@ -186,7 +186,7 @@ class Salesperson(OdooUser):
         if not ADDON:
             return
         deal = self.open_deal(random.choice(self.deals))
-        rows = [row for row in (deal or {}).get("kam_current_milestone_ids", []) if row.get("kind") == "check"]
+        rows = [row for row in (deal or {}).get("kam_gate_rows") or [] if row.get("kind") == "check"]
         if not rows:
             return
         row = random.choice(rows)

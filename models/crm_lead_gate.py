@@ -109,6 +109,13 @@ class CrmLead(models.Model):
         search="_search_kam_gate_open",
         help="Every milestone of the current stage is met: the deal may move forward.",
     )
+    kam_gate_rows = fields.Json(
+        string="Milestones of the Stage",
+        compute="_compute_kam_gate_rows",
+        groups="kam_sales_process.group_kam_user",
+        help="The milestones of the current stage as the deal's Gate tab shows them (name, guidance, status, "
+        "who ticked them), in the reader's language: read in one query with the deal.",
+    )
     kam_gate_done = fields.Integer(string="Milestones Met", compute="_compute_kam_gate")
     kam_gate_total = fields.Integer(string="Milestones in Gate", compute="_compute_kam_gate")
     kam_stage_date = fields.Datetime(
@@ -124,35 +131,54 @@ class CrmLead(models.Model):
 
     @api.depends("stage_id", "team_id", "company_id", "kam_milestone_ids.state")
     def _compute_kam_gate(self):
-        # One query for all the deals (a kanban page): rows as plain values,
-        # milestone configuration from the cache.
-        # Deals in a stage without milestones have no gate: no query for them.
+        """One query for all the deals (a kanban page): rows as plain values, the milestones'
+        configuration from the cache. Deals in a stage without milestones have no gate: no query."""
+        self._kam_set_gate(self.env["kam.lead.milestone"]._kam_fetch_rows, GATE_FIELDS)
+
+    @api.depends(
+        "stage_id",
+        "team_id",
+        "company_id",
+        "kam_milestone_ids.state",
+        "kam_milestone_ids.passed",
+        "kam_milestone_ids.done_by_id",
+        "kam_milestone_ids.done_date",
+    )
+    @api.depends_context("lang")
+    def _compute_kam_gate_rows(self):
+        """The Gate tab's rows, in one query for all the deals, as plain values: the tab reads no row,
+        milestone nor user record to show them (a list of the rows cost three queries and most of the
+        form's extra time). The rows are the deal's own and follow the same record rules (the deal's
+        salesperson and company): whoever reads the deal may see them. The same query gives the gate's
+        badge: a form that reads the tab first reads it at no extra query."""
+        names = ("kam_gate_rows", *GATE_FIELDS) if all(self._ids) else ("kam_gate_rows",)
+        self._kam_set_gate(self.env["kam.lead.milestone"]._kam_fetch_shown_rows, names)
+
+    def _kam_set_gate(self, fetch_rows, names):
+        """Set the gate fields ``names`` of these deals from the rows ``fetch_rows(lead ids)`` gives."""
         specs = self.env["kam.milestone"]._kam_get_specs()
         gated_stages = {spec.stage_id for spec in specs.values()}
         rows_by_lead = defaultdict(list)
         lead_ids = [lead._origin.id for lead in self if lead._origin.id and lead.stage_id.id in gated_stages]
-        for row in self.env["kam.lead.milestone"]._kam_fetch_rows(lead_ids):
+        for row in fetch_rows(lead_ids):
             rows_by_lead[row.lead_id].append(row)
-        values = {name: [] for name in GATE_FIELDS}
+        values = {name: [] for name in names}
+        shown = "kam_gate_rows" in values and self._kam_shown_row_maker(specs)
         for lead in self:
-            stage_id = lead.stage_id.id
-            current = (
-                [
-                    row
-                    for row in rows_by_lead[lead._origin.id]
-                    if (spec := specs.get(row.milestone_id))
-                    and spec.stage_id == stage_id
-                    and spec.applies(lead.team_id.id, lead.company_id.id)
-                ]
-                if stage_id in gated_stages
-                else []
-            )
+            current = lead._kam_current_rows(rows_by_lead[lead._origin.id], specs)
             unmet = [row for row in current if not row.met]
-            values["kam_current_milestone_ids"].append(tuple(row.id for row in current))
-            values["kam_unmet_milestone_ids"].append(tuple(row.milestone_id for row in unmet))
-            values["kam_gate_open"].append(not unmet)
-            values["kam_gate_total"].append(len(current))
-            values["kam_gate_done"].append(len(current) - len(unmet))
+            gate = {
+                "kam_current_milestone_ids": tuple(row.id for row in current),
+                "kam_unmet_milestone_ids": tuple(row.milestone_id for row in unmet),
+                "kam_gate_open": not unmet,
+                "kam_gate_total": len(current),
+                "kam_gate_done": len(current) - len(unmet),
+            }
+            if shown:
+                # None: the Json field's cache format of "nothing"
+                gate["kam_gate_rows"] = [shown(row) for row in current] or None
+            for name, column in values.items():
+                column.append(gate[name])
         if all(self._ids):
             # Saved deals (a kanban page, a form): set in the cache in one go per field, in its cache
             # format (ids); assigning field by field and deal by deal went through the descriptors'
@@ -165,6 +191,43 @@ class CrmLead(models.Model):
             field = self._fields[name]
             for lead, value in zip(self, column, strict=True):
                 lead[name] = self.env[field.comodel_name].browse(value) if field.relational else value
+
+    def _kam_shown_row_maker(self, specs):
+        """A function turning a ``ShownRow`` into what the Gate tab shows of it (labels in the reader's
+        language)."""
+        kinds = dict(self.env["kam.milestone"]._fields["kind"]._description_selection(self.env))
+        states = dict(self.env["kam.lead.milestone"]._fields["state"]._description_selection(self.env))
+
+        def shown(row):
+            kind = specs[row.milestone_id].kind
+            return {
+                "id": row.id,
+                "name": row.name or "",
+                "kind": kind,
+                "kind_label": kinds.get(kind, ""),
+                "guidance": row.guidance or "",
+                "evidence_required": bool(row.evidence_required),
+                "state": row.state,
+                "state_label": states.get(row.state, ""),
+                "met": row.met,
+                "passed": bool(row.passed),
+                "done_by": row.done_by or "",
+                "done_date": fields.Datetime.to_string(row.done_date) if row.done_date else False,
+            }
+
+        return shown
+
+    def _kam_current_rows(self, rows, specs):
+        """Of ``rows`` (this deal's, ``RowData`` or ``ShownRow``), those of milestones of its current stage
+        that apply to it: its gate."""
+        stage_id = self.stage_id.id
+        return [
+            row
+            for row in rows
+            if (spec := specs.get(row.milestone_id))
+            and spec.stage_id == stage_id
+            and spec.applies(self.team_id.id, self.company_id.id)
+        ]
 
     @api.depends("date_last_stage_update")
     def _compute_kam_days_in_stage(self):

@@ -25,6 +25,24 @@ class RowData(NamedTuple):
         return self.state != "todo" or self.grandfathered
 
 
+class ShownRow(NamedTuple):
+    """A kam.lead.milestone row with what the deal's Gate tab shows of it, as plain values."""
+
+    id: int
+    lead_id: int
+    milestone_id: int
+    state: str
+    passed: bool
+    grandfathered: bool
+    done_date: object
+    done_by: str
+    name: str
+    guidance: str
+    evidence_required: bool
+
+    met = RowData.met
+
+
 STATES = [("todo", "To Do"), ("done", "Done"), ("waived", "Waived")]
 #: What a person may edit on a row; everything else changes through the
 #: buttons (action_done / action_reset / action_waive) or the gate itself.
@@ -285,6 +303,35 @@ class KamLeadMilestone(models.Model):
     def _kam_fetch_rows(self, lead_ids):
         """The rows of these deals as plain ``RowData`` values, in one query."""
         return self._kam_select_rows("lead_id", lead_ids)
+
+    @api.model
+    def _kam_fetch_shown_rows(self, lead_ids):
+        """The rows of these deals as the deal's Gate tab shows them, in one query, as ``ShownRow`` in the
+        milestones' order: with who ticked them and the milestone's name and guidance in the reader's
+        language. Rows of deleted milestones are left out (no gate reads them)."""
+        if not lead_ids:
+            return []
+        self.flush_model(["lead_id", "milestone_id", "state", "passed", "grandfathered", "done_by_id", "done_date"])
+        self.env["kam.milestone"].flush_model(["name", "guidance", "evidence_required", "sequence"])
+        self.env["res.users"].flush_model(["partner_id"])
+        self.env["res.partner"].flush_model(["name"])
+        self.env.cr.execute(
+            """
+            SELECT row.id, row.lead_id, row.milestone_id, row.state, row.passed, row.grandfathered,
+                   row.done_date, partner.name,
+                   COALESCE(ms.name->>%(lang)s, ms.name->>'en_US'),
+                   COALESCE(ms.guidance->>%(lang)s, ms.guidance->>'en_US'),
+                   ms.evidence_required
+              FROM kam_lead_milestone row
+              JOIN kam_milestone ms ON ms.id = row.milestone_id
+              LEFT JOIN res_users u ON u.id = row.done_by_id
+              LEFT JOIN res_partner partner ON partner.id = u.partner_id
+             WHERE row.lead_id = ANY(%(lead_ids)s)
+             ORDER BY ms.sequence, ms.id
+            """,
+            {"lang": self.env.lang or "en_US", "lead_ids": list(lead_ids)},
+        )
+        return [ShownRow._make(values) for values in self.env.cr.fetchall()]
 
     @api.model
     def _kam_select_rows(self, column, ids):

@@ -150,6 +150,14 @@ def main():
         browser.wait_for(".o_notebook")
         browser.js(
             """[...document.querySelectorAll('.o_notebook .nav-link')]
+                .find((e) => e.getAttribute('name') === 'kam_gate').click()"""
+        )
+        browser.wait_for(".o_notebook .tab-pane.active .o_kam_gate_rows")
+        browser.js("document.querySelector('.o_notebook').scrollIntoView()")
+        time.sleep(1)
+        browser.shot("gate_tab")
+        browser.js(
+            """[...document.querySelectorAll('.o_notebook .nav-link')]
                 .find((e) => e.getAttribute('name') === 'kam_buying_centre').click()"""
         )
         browser.wait_for(".o_notebook .tab-pane.active .o_list_renderer")

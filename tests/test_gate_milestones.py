@@ -381,3 +381,111 @@ class TestDealMilestones(KamGateCase):
         self.assertEqual(row.state, "todo")
         activity.with_user(self.user_salesman).action_feedback(feedback="Demo went well")
         self.assertEqual(row.state, "done")
+
+
+@tagged("post_install", "-at_install")
+class TestGateTab(KamGateCase):
+    """The deal's Gate tab: the rows of its current stage as plain values read with the deal."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Milestone = cls.env["kam.milestone"]
+        cls.ms_visit = Milestone.create({"name": "Plant visited", "stage_id": cls.s1.id, "sequence": 5})
+        cls.ms_other_team = Milestone.create(
+            {"name": "Other team's item", "stage_id": cls.s1.id, "team_ids": [(6, 0, cls.other_team.ids)]}
+        )
+        cls.ms_archived = Milestone.create({"name": "Archived item", "stage_id": cls.s1.id, "active": False})
+
+    def _tab(self, deal, user=None):
+        deal = deal.with_user(user or self.user_salesman)
+        deal.invalidate_recordset()
+        return deal.kam_gate_rows
+
+    def test_the_tab_shows_the_gate_of_the_current_stage_in_the_milestones_order(self):
+        deal = self._new_deal(stage=self.s1)
+        rows = self._tab(deal)
+        # the other team's milestone and the archived one gate nothing here
+        self.assertEqual([row["name"] for row in rows], ["Plant visited", "Budget known"])
+        self.assertEqual({row["id"] for row in rows}, set(deal.kam_current_milestone_ids.ids))
+        budget = rows[1]
+        self.assertEqual(budget["id"], self._row(deal, self.ms_budget).id)
+        self.assertEqual((budget["kind"], budget["kind_label"]), ("check", "Checklist item"))
+        self.assertEqual((budget["state"], budget["state_label"], budget["met"]), ("todo", "To Do", False))
+        self.assertEqual((budget["done_by"], budget["done_date"], budget["passed"]), ("", False, False))
+        self.assertFalse(budget["evidence_required"])
+
+    def test_a_tick_shows_who_and_when_and_the_next_stage_shows_its_own_gate(self):
+        deal = self._new_deal(stage=self.s1)
+        self._row(deal, self.ms_budget).with_user(self.user_salesman).action_done()
+        # re-read in the same transaction: the tick invalidated the tab
+        budget = next(row for row in deal.with_user(self.user_salesman).kam_gate_rows if row["name"] == "Budget known")
+        self.assertEqual((budget["state"], budget["state_label"], budget["met"]), ("done", "Done", True))
+        self.assertEqual(budget["done_by"], "Sam Salesman")
+        self.assertTrue(budget["done_date"])
+        self._meet(deal, self.ms_visit)
+        deal.with_user(self.user_salesman).stage_id = self.s2
+        rows = deal.with_user(self.user_salesman).kam_gate_rows
+        self.assertEqual([(row["name"], row["evidence_required"]) for row in rows], [("Coach found", True)])
+
+    def test_names_and_guidance_come_in_the_readers_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.ms_budget.guidance = "<p>Ask the CFO</p>"
+        self.ms_budget.update_field_translations("name", {"zh_CN": "预算已知"})
+        self.ms_budget.update_field_translations("guidance", {"zh_CN": {"Ask the CFO": "问财务总监"}})
+        deal = self._new_deal(stage=self.s1)
+        rows = self._tab(deal.with_context(lang="zh_CN"))
+        self.assertEqual(rows[1]["name"], "预算已知")
+        self.assertIn("问财务总监", rows[1]["guidance"])
+        rows = self._tab(deal.with_context(lang="en_US"))
+        self.assertEqual(rows[1]["name"], "Budget known")
+        self.assertIn("Ask the CFO", rows[1]["guidance"])
+
+    def test_a_grandfathered_row_shows_as_met(self):
+        deal = self._new_deal(stage=self.s1)
+        row = self._row(deal, self.ms_budget)
+        row.sudo().write({"grandfathered": True})
+        budget = next(r for r in self._tab(deal) if r["id"] == row.id)
+        self.assertEqual((budget["state"], budget["met"]), ("todo", True))
+
+    def test_only_key_account_users_read_the_tab_and_nobody_writes_it(self):
+        deal = self._new_deal(stage=self.s1)
+        with self.assertRaises(AccessError):
+            deal.with_user(self.user_employee).read(["kam_gate_rows"])
+        with self.assertRaises(UserError):
+            deal.with_user(self.user_salesman).write({"kam_gate_rows": []})
+
+    def test_a_form_shows_the_gate_of_the_stage_picked_before_saving(self):
+        deal = self._new_deal(stage=self.s1)
+        self._meet(deal, self.ms_budget, self.ms_visit)
+        with Form(deal.with_user(self.user_salesman)) as form:
+            self.assertEqual(len(form.kam_gate_rows), 2)
+            form.stage_id = self.s2
+            self.assertEqual([row["name"] for row in form.kam_gate_rows], ["Coach found"])
+        self.assertFalse(self._tab(self.env["crm.lead"].new({"name": "Unsaved", "type": "opportunity"})))
+
+    def test_a_page_of_deals_reads_its_tabs_in_one_query(self):
+        deals = self._new_deal(stage=self.s1) | self._deal_in(self.s2) | self._deal_in(self.s4)
+        deals = deals.with_user(self.user_salesman)
+        self.env["kam.milestone"]._kam_get_specs()
+        self.env.invalidate_all()
+        deals.mapped("stage_id")
+        deals.mapped("team_id")
+        deals.mapped("company_id")
+        with self.assertQueryCount(1):
+            tabs = deals.mapped("kam_gate_rows")
+        self.assertEqual([len(tab or []) for tab in tabs], [2, 1, 0])
+
+    def test_a_form_reading_the_tab_first_gets_the_badge_at_no_extra_query(self):
+        deal = self._new_deal(stage=self.s1).with_user(self.user_salesman)
+        self.env["kam.milestone"]._kam_get_specs()
+        self.env.invalidate_all()
+        deal.mapped("stage_id")
+        deal.mapped("team_id")
+        deal.mapped("company_id")
+        with self.assertQueryCount(1):
+            rows = deal.kam_gate_rows
+            badge = (deal.kam_gate_open, deal.kam_gate_done, deal.kam_gate_total)
+            current = deal.kam_current_milestone_ids.ids
+        self.assertEqual(badge, (False, 0, 2))
+        self.assertEqual(current, [row["id"] for row in rows])

@@ -977,5 +977,26 @@ def make_machine(case, stats):
                 self.check(set(rows.lead_id.ids) <= own, f"{who} sees milestone rows of others' deals")
                 people = scoped["kam.stakeholder"].search([("lead_id", "in", ids)])
                 self.check(set(people.lead_id.ids) <= own, f"{who} sees the buying centres of others' deals")
+                # the Gate tab (read first, as a form does: its query sets the badge too) shows the rows of
+                # the gate and no row their rules hide, and agrees with the badge read on its own
+                deals = scoped["crm.lead"].with_context(active_test=False).browse(sorted(visible))
+                deals.invalidate_recordset()
+                tabs = {deal.id: deal.kam_gate_rows or [] for deal in deals}
+                with_tab = {deal.id: (deal.kam_gate_open, deal.kam_gate_done, deal.kam_gate_total) for deal in deals}
+                deals.invalidate_recordset()
+                for deal in deals:
+                    tab = tabs[deal.id]
+                    self.check({row["id"] for row in tab} <= set(rows.ids), f"{who}'s Gate tab shows hidden rows")
+                    self.check(
+                        {row["id"] for row in tab} == set(deal.kam_current_milestone_ids.ids),
+                        f"deal {deal.id}: the Gate tab {tab} is not the gate {deal.kam_current_milestone_ids.ids}",
+                    )
+                    met = sum(row["met"] for row in tab)
+                    badge = (deal.kam_gate_open, deal.kam_gate_done, deal.kam_gate_total)
+                    self.check(
+                        badge == with_tab[deal.id] == (met == len(tab), met, len(tab)),
+                        f"deal {deal.id}: badge {badge}, with the tab {with_tab[deal.id]}, tab {tab}",
+                    )
+                env.invalidate_all()  # a request starts with nothing cached: the next step's reads check access
 
     return GateMachine

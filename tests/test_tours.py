@@ -50,6 +50,8 @@ class TestGateKanbanTour(TourMixin, KamGateCase, HttpCase):
         self.start_tour("/odoo/crm", "kam_gate_kanban_tour", login=self.user_salesman.login)
         self.assertEqual(deal.stage_id, self.s2)
         self.assertEqual(self._row(deal, self.ms_budget).state, "done")
+        # kept from the milestone's own form, opened from the Gate tab
+        self.assertEqual(self._row(deal, self.ms_budget).evidence, "The CFO confirmed the budget by e-mail.")
 
 
 @tagged("post_install", "-at_install")

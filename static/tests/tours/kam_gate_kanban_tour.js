@@ -64,12 +64,35 @@ registry.category("web_tour.tours").add("kam_gate_kanban_tour", {
         },
         {
             content: "tick the milestone",
-            trigger: ".o_field_widget[name=kam_current_milestone_ids] .o_data_row:contains('Budget known') button[name=action_done]",
+            trigger: ".o_field_widget[name=kam_gate_rows] .o_kam_gate_row:contains('Budget known') button[name=action_done]",
             run: "click",
         },
         {
             content: "the gate opens",
-            trigger: ".o_field_widget[name=kam_current_milestone_ids] .o_data_row:contains('Budget known') button[name=action_reset]",
+            trigger: ".o_field_widget[name=kam_gate_rows] .o_kam_gate_row:contains('Budget known') button[name=action_reset]",
+        },
+        {
+            content: "the tab says so",
+            trigger: ".o_notebook .badge.text-bg-success:contains('Gate open')",
+        },
+        {
+            content: "open the milestone to keep its evidence",
+            trigger: ".o_field_widget[name=kam_gate_rows] .o_kam_gate_row:contains('Budget known') .o_kam_gate_row_open",
+            run: "click",
+        },
+        {
+            content: "write the evidence",
+            trigger: ".modal .o_field_widget[name=evidence] textarea",
+            run: "edit The CFO confirmed the budget by e-mail.",
+        },
+        {
+            content: "save the milestone",
+            trigger: ".modal .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "the dialog closes on the deal, the milestone still done",
+            trigger: "body:not(:has(.modal)) .o_field_widget[name=kam_gate_rows] .o_kam_gate_row:contains('Budget known') .badge:contains('Done')",
         },
         {
             content: "back to the pipeline",
