@@ -115,9 +115,17 @@ class CrmLead(models.Model):
     def _compute_kam_red_flag_badges(self):
         """From the ids kept on the deal and the flags' names and colours (cached): no query."""
         badges = self.env["kam.red.flag"]._kam_get_badges()
-        for lead in self:
-            shown = [badges[flag_id] for flag_id in lead.kam_red_flag_keys or () if flag_id in badges]
-            lead.kam_red_flag_badges = [dict(badge) for _key, badge in sorted(shown, key=lambda item: item[0])]
+        column = []
+        for keys in self.mapped("kam_red_flag_keys"):
+            shown = sorted((badges[flag_id] for flag_id in keys or () if flag_id in badges), key=lambda item: item[0])
+            column.append([dict(badge) for _key, badge in shown] or None)  # None: the Json cache's "nothing"
+        if all(self._ids):
+            # Saved deals (a kanban page): set in the cache in one go, as the gate's badge fields (the
+            # descriptor's checks and JSON round trip deal by deal cost more than the badges themselves).
+            self.env.cache.update(self, self._fields["kam_red_flag_badges"], column)
+            return
+        for lead, value in zip(self, column, strict=True):
+            lead.kam_red_flag_badges = value
 
     @api.depends(
         "kam_stakeholder_ids.partner_id",
