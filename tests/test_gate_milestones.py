@@ -441,6 +441,16 @@ class TestGateTab(KamGateCase):
         self.assertEqual(rows[1]["name"], "Budget known")
         self.assertIn("Ask the CFO", rows[1]["guidance"])
 
+    def test_a_language_without_translations_reads_the_source_terms(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        deal = self._new_deal(stage=self.s1)
+        rows = self._tab(deal.with_context(lang="fr_FR"))
+        self.assertEqual([row["name"] for row in rows], ["Plant visited", "Budget known"])
+        # a code no language has is refused by Odoo itself, in words, before the tab is read
+        for lang in ("zz_ZZ", "en_US' OR 1=1 --"):
+            with self.assertRaises(UserError):
+                self._tab(deal.with_context(lang=lang))
+
     def test_a_grandfathered_row_shows_as_met(self):
         deal = self._new_deal(stage=self.s1)
         row = self._row(deal, self.ms_budget)
