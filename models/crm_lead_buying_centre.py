@@ -118,14 +118,8 @@ class CrmLead(models.Model):
         column = []
         for keys in self.mapped("kam_red_flag_keys"):
             shown = sorted((badges[flag_id] for flag_id in keys or () if flag_id in badges), key=lambda item: item[0])
-            column.append([dict(badge) for _key, badge in shown] or None)  # None: the Json cache's "nothing"
-        if all(self._ids):
-            # Saved deals (a kanban page): set in the cache in one go, as the gate's badge fields (the
-            # descriptor's checks and JSON round trip deal by deal cost more than the badges themselves).
-            self.env.cache.update(self, self._fields["kam_red_flag_badges"], column)
-            return
-        for lead, value in zip(self, column, strict=True):
-            lead.kam_red_flag_badges = value
+            column.append([dict(badge) for _key, badge in shown] or None)
+        self._kam_set_computed("kam_red_flag_badges", column)
 
     @api.depends(
         "kam_stakeholder_ids.partner_id",

@@ -179,18 +179,22 @@ class CrmLead(models.Model):
                 gate["kam_gate_rows"] = [shown(row) for row in current] or None
             for name, column in values.items():
                 column.append(gate[name])
-        if all(self._ids):
-            # Saved deals (a kanban page, a form): set in the cache in one go per field, in its cache
-            # format (ids); assigning field by field and deal by deal went through the descriptors'
-            # checks five times per deal, most of a kanban page's cost.
-            for name, column in values.items():
-                self.env.cache.update(self, self._fields[name], column)
-            return
-        # New records (a form's onchange): the descriptors turn the rows into new records' lines.
         for name, column in values.items():
-            field = self._fields[name]
-            for lead, value in zip(self, column, strict=True):
-                lead[name] = self.env[field.comodel_name].browse(value) if field.relational else value
+            self._kam_set_computed(name, column)
+
+    def _kam_set_computed(self, name, column):
+        """Set the computed field ``name`` of these deals to ``column`` (a value per deal, in the field's cache
+        format: ids for relational fields, ``None`` for an empty Json).
+
+        Saved deals (a kanban page, a form) get it in the cache in one go: assigning deal by deal went
+        through the descriptor's checks (and a Json field's round trip) for each, most of a kanban page's
+        cost. New records (a form's onchange) go through the descriptor, which turns ids into lines."""
+        field = self._fields[name]
+        if all(self._ids):
+            self.env.cache.update(self, field, column)
+            return
+        for lead, value in zip(self, column, strict=True):
+            lead[name] = self.env[field.comodel_name].browse(value) if field.relational else value
 
     def _kam_shown_row_maker(self, specs):
         """A function turning a ``ShownRow`` into what the Gate tab shows of it (labels in the reader's
@@ -233,12 +237,7 @@ class CrmLead(models.Model):
     def _compute_kam_days_in_stage(self):
         now = fields.Datetime.now()
         days = [(now - since).days if since else 0 for since in self.mapped("date_last_stage_update")]
-        if all(self._ids):
-            # Saved deals (a kanban page): set in the cache in one go, as the gate's badge fields.
-            self.env.cache.update(self, self._fields["kam_days_in_stage"], days)
-            return
-        for lead, value in zip(self, days, strict=True):
-            lead.kam_days_in_stage = value
+        self._kam_set_computed("kam_days_in_stage", days)
 
     def _search_kam_gate_open(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):

@@ -1,4 +1,4 @@
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from typing import NamedTuple
 
 from odoo import api, fields, models
@@ -25,21 +25,13 @@ class RowData(NamedTuple):
         return self.state != "todo" or self.grandfathered
 
 
-class ShownRow(NamedTuple):
-    """A kam.lead.milestone row with what the deal's Gate tab shows of it, as plain values."""
+class ShownRow(
+    namedtuple("ShownRow", (*RowData._fields, "done_date", "done_by", "name", "guidance", "evidence_required"))
+):
+    """A kam.lead.milestone row as ``RowData`` plus what the deal's Gate tab shows of it (when and by whom
+    it was done, the milestone's name, guidance and need of evidence), as plain values."""
 
-    id: int
-    lead_id: int
-    milestone_id: int
-    state: str
-    passed: bool
-    grandfathered: bool
-    done_date: object
-    done_by: str
-    name: str
-    guidance: str
-    evidence_required: bool
-
+    __slots__ = ()
     met = RowData.met
 
 

@@ -477,22 +477,14 @@ class TestGateTab(KamGateCase):
     def test_a_page_of_deals_reads_its_tabs_in_one_query(self):
         deals = self._new_deal(stage=self.s1) | self._deal_in(self.s2) | self._deal_in(self.s4)
         deals = deals.with_user(self.user_salesman)
-        self.env["kam.milestone"]._kam_get_specs()
-        self.env.invalidate_all()
-        deals.mapped("stage_id")
-        deals.mapped("team_id")
-        deals.mapped("company_id")
+        self._read_as_a_page_does(deals)
         with self.assertQueryCount(1):
             tabs = deals.mapped("kam_gate_rows")
         self.assertEqual([len(tab or []) for tab in tabs], [2, 1, 0])
 
     def test_a_form_reading_the_tab_first_gets_the_badge_at_no_extra_query(self):
         deal = self._new_deal(stage=self.s1).with_user(self.user_salesman)
-        self.env["kam.milestone"]._kam_get_specs()
-        self.env.invalidate_all()
-        deal.mapped("stage_id")
-        deal.mapped("team_id")
-        deal.mapped("company_id")
+        self._read_as_a_page_does(deal)
         with self.assertQueryCount(1):
             rows = deal.kam_gate_rows
             badge = (deal.kam_gate_open, deal.kam_gate_done, deal.kam_gate_total)

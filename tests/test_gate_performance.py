@@ -165,11 +165,7 @@ class TestGatePerformance(KamGateCase):
     def test_kanban_gate_fields_cost_one_query(self):
         deals = self._ready_deals(80)
         self.env["crm.stage"]._kam_get_stage_order()
-        self.env["kam.milestone"]._kam_get_specs()
-        self.env.invalidate_all()
-        deals.mapped("stage_id")  # what the kanban reads anyway
-        deals.mapped("team_id")
-        deals.mapped("company_id")
+        self._read_as_a_page_does(deals)
         with self.assertQueryCount(__system__=1):
             deals.mapped("kam_gate_open")
             deals.mapped("kam_gate_done")
@@ -290,11 +286,7 @@ class TestCostNothingWhereUnused(KamCase):
     def test_deals_in_stages_without_milestones_read_no_gate_rows(self):
         self.env["kam.milestone"].with_context(active_test=False).search([]).unlink()
         leads = self.env["crm.lead"].create([{"name": f"Deal {i}", "type": "opportunity"} for i in range(10)])
-        self.env["kam.milestone"]._kam_get_specs()
-        self.env.invalidate_all()
-        leads.mapped("stage_id")
-        leads.mapped("team_id")
-        leads.mapped("company_id")
+        self._read_as_a_page_does(leads)
         with self.assertQueryCount(0):
             self.assertEqual(leads.mapped("kam_gate_total"), [0] * 10)
             self.assertTrue(all(leads.mapped("kam_gate_open")))

@@ -23,9 +23,15 @@ export class GateRowsField extends Component {
         this.action = useService("action");
     }
 
-    get rows() {
+    /** The rows as the deal carries them. */
+    get value() {
         const value = this.props.record.data[this.props.name];
-        return (Array.isArray(value) ? value : []).map((row) => ({
+        return Array.isArray(value) ? value : [];
+    }
+
+    /** The rows as the table shows them. */
+    get rows() {
+        return this.value.map((row) => ({
             ...row,
             guidance: row.guidance ? markup(row.guidance) : "",
             doneDate: row.done_date ? formatDateTime(deserializeDateTime(row.done_date)) : "",
@@ -34,7 +40,7 @@ export class GateRowsField extends Component {
 
     /** The gate's badge, from the same rows: every milestone of the stage met, or not. */
     get summary() {
-        const rows = this.rows;
+        const rows = this.value;
         const done = rows.filter((row) => row.met).length;
         return { done, total: rows.length, open: done === rows.length };
     }
