@@ -93,6 +93,8 @@ cr.execute(
     [company_id, [p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs]],
 )
 stakeholders = cr.fetchall()
+# what the ORM keeps on the deals it gives a buying centre (the form reads their lists by it)
+cr.execute("UPDATE crm_lead SET kam_has_stakeholders = TRUE WHERE id = ANY(%s)", [[p[0] for p in pairs]])
 cr.execute(
     "INSERT INTO kam_stakeholder_role_rel (stakeholder_id, role_id) SELECT s, %s FROM unnest(%s::int[]) s",
     [roles[0], [sid for sid, level in stakeholders if level == "opinions"]],

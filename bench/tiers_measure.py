@@ -96,6 +96,8 @@ cr.execute(
     """,
     {"levels": levels, "deals": [deal_id for deal_id, _partner in deal_rows]},
 )
+# what the ORM keeps on the deals it gives a buying centre (the form reads their lists by it)
+cr.execute("UPDATE crm_lead SET kam_has_stakeholders = TRUE WHERE id IN (SELECT lead_id FROM kam_stakeholder)")
 cr.execute("ANALYZE res_partner; ANALYZE crm_lead; ANALYZE kam_stakeholder")
 env.invalidate_all()
 env.registry.clear_cache()

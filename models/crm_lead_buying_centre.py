@@ -4,6 +4,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 
 from ..kam_sales_process.redflags import Person, red_flags
+from .kam_fields import DealLines
 
 #: set by crm's Merge wizard (never by a client): the deals merged bring their buying centres (and their
 #: competitors) along
@@ -13,8 +14,19 @@ MERGING_BY_HAND = object()
 class CrmLead(models.Model):
     _inherit = "crm.lead"
 
-    kam_stakeholder_ids = fields.One2many(
-        "kam.stakeholder", "lead_id", string="Buying Centre", help="Who takes part in the customer's decision."
+    kam_stakeholder_ids = DealLines(
+        "kam.stakeholder",
+        "lead_id",
+        string="Buying Centre",
+        kam_flag="kam_has_stakeholders",
+        help="Who takes part in the customer's decision.",
+    )
+    kam_has_stakeholders = fields.Boolean(
+        string="Has a Buying Centre",
+        compute="_compute_kam_has_stakeholders",
+        store=True,
+        precompute=True,
+        help="Whether anyone is in the deal's buying centre: the form reads no buying centre on a deal without.",
     )
     kam_decision_chain = fields.Json(
         string="Decision Chain",
@@ -53,6 +65,11 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
+
+    @api.depends("kam_stakeholder_ids")
+    def _compute_kam_has_stakeholders(self):
+        for lead in self:
+            lead.kam_has_stakeholders = bool(lead.kam_stakeholder_ids)
 
     @api.depends(
         "type",

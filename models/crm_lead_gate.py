@@ -334,8 +334,10 @@ class CrmLead(models.Model):
 
     @api.model
     def default_get(self, fields_list):
-        # neither the context nor a personal default (ir.default) stamps a new deal: crm does
-        return strip_forged_defaults(self, super().default_get(fields_list), CRM_STAMPS, system=False)
+        # neither the context nor a personal default (ir.default) stamps a new deal (crm does) nor fills what
+        # the addon computes (a value given on create would be kept, not computed)
+        names = CRM_STAMPS | self._kam_get_computed_fields()
+        return strip_forged_defaults(self, super().default_get(fields_list), names, system=False)
 
     @api.model
     @tools.ormcache("names")

@@ -10,6 +10,7 @@ Win rates, lost revenue and the head-to-head per stage are grouped queries
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .kam_fields import DealLines
 from .kam_guards import (
     check_parents_writable,
     drop_forged_defaults,
@@ -167,11 +168,19 @@ class KamLeadCompetitor(models.Model):
 class CrmLead(models.Model):
     _inherit = "crm.lead"
 
-    kam_competitor_ids = fields.One2many(
+    kam_competitor_ids = DealLines(
         "kam.lead.competitor",
         "lead_id",
         string="Competitors in Play",
+        kam_flag="kam_has_competitors",
         help="The competitors in play on this deal, with their status and the customer's view of them.",
+    )
+    kam_has_competitors = fields.Boolean(
+        string="Has Competitors in Play",
+        compute="_compute_kam_has_competitors",
+        store=True,
+        precompute=True,
+        help="Whether the deal has a competitor in play: the form reads no competitors on a deal without.",
     )
     kam_lost_to_id = fields.Many2one(
         "kam.competitor",
@@ -187,6 +196,11 @@ class CrmLead(models.Model):
         compute="_compute_kam_competition_known",
         help="The competitors recorded on the deal and their status: what the 7+3 item 'Competition' scores.",
     )
+
+    @api.depends("kam_competitor_ids")
+    def _compute_kam_has_competitors(self):
+        for lead in self:
+            lead.kam_has_competitors = bool(lead.kam_competitor_ids)
 
     @api.depends("kam_competitor_ids.competitor_id", "kam_competitor_ids.status")
     @api.depends_context("lang")

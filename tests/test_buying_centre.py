@@ -7,6 +7,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
+from ..models.kam_fields import DealLines
 from .common import KamCase
 
 
@@ -371,6 +372,95 @@ class TestStakeholders(BuyingCentreCase):
         self.assertEqual(centre.filtered(lambda s: s.partner_id == self.ceo).role_ids, self.coach | self.decision)
         self.assertEqual(cto.lead_id, survivor)
         self.assertFalse(cto.reports_to_id, "their boss's entry of the other deal is gone")
+
+
+class TestListsOfADeal(BuyingCentreCase):
+    """The buying centre and the competitors in play: no query for the lists of a deal without any."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.rival = cls.env["kam.competitor"].create({"name": "Northern Controls"})
+
+    def _lists_read_with_the_row(self, deal):
+        """What the form reads: the deal's row (its flags among the columns), then its two lists."""
+        deal.invalidate_model()
+        deal.mapped("kam_has_stakeholders")  # the row with all its columns (its flags too), as a form reads it
+        return deal.kam_stakeholder_ids, deal.kam_competitor_ids
+
+    def test_a_deal_without_lines_reads_its_lists_without_a_query(self):
+        deal = self.deal.with_user(self.user_salesman)
+        deal.invalidate_model()
+        deal.mapped("kam_has_stakeholders")
+        with self.assertQueryCount(0):
+            self.assertFalse(deal.kam_stakeholder_ids)
+            self.assertFalse(deal.kam_competitor_ids)
+        # the form reads the flags with the row: its two lists then cost no query of their own
+        spec = {"kam_has_stakeholders": {}, "kam_has_competitors": {}, "kam_stakeholder_ids": {"fields": {}},
+                "kam_competitor_ids": {"fields": {}}}  # fmt: skip
+
+        def web_read():
+            deal.invalidate_model()
+            before = self.env.cr.sql_log_count
+            [values] = deal.web_read(spec)
+            return self.env.cr.sql_log_count - before, values
+
+        queries, values = web_read()
+        self.assertEqual((values["kam_stakeholder_ids"], values["kam_competitor_ids"]), ([], []))
+        with patch.object(DealLines, "read", fields.One2many.read):
+            web_read()  # the lines' record rules into Odoo's caches
+            as_odoo_reads, _values = web_read()
+        self.assertEqual(as_odoo_reads - queries, 2)
+        entry = self._tag(self.ceo, self.decision)
+        line = self.env["kam.lead.competitor"].create({"lead_id": self.deal.id, "competitor_id": self.rival.id})
+        self.env.flush_all()
+        _queries, values = web_read()
+        self.assertEqual(
+            (values["kam_stakeholder_ids"], values["kam_competitor_ids"]), ([{"id": entry.id}], [{"id": line.id}])
+        )
+
+    def test_the_flags_follow_the_lines_wherever_they_go(self):
+        other = self.deal.copy({"name": "Sinter plant"})
+        entry = self._tag(self.ceo, self.decision)
+        line = self.env["kam.lead.competitor"].create({"lead_id": self.deal.id, "competitor_id": self.rival.id})
+        self.assertEqual(self._lists_read_with_the_row(self.deal), (entry, line))
+        self.assertEqual(self._lists_read_with_the_row(other), (self.env["kam.stakeholder"], line.browse()))
+        entry.write({"lead_id": other.id})
+        line.write({"lead_id": other.id})
+        self.assertEqual(self._lists_read_with_the_row(self.deal), (entry.browse(), line.browse()))
+        self.assertEqual(self._lists_read_with_the_row(other), (entry, line))
+        self.assertEqual((other.kam_has_stakeholders, self.deal.kam_has_stakeholders), (True, False))
+        entry.unlink()
+        line.unlink()
+        self.assertEqual(self._lists_read_with_the_row(other), (entry.browse(), line.browse()))
+        self.assertEqual((other.kam_has_stakeholders, other.kam_has_competitors), (False, False))
+
+    def test_a_line_added_in_the_same_transaction_is_seen_before_any_flush(self):
+        """A flag still to recompute in the cache is not trusted: the list is read."""
+        self.assertFalse(self.deal.kam_has_competitors)
+        line = self.env["kam.lead.competitor"].create({"lead_id": self.deal.id, "competitor_id": self.rival.id})
+        self.deal.invalidate_recordset(["kam_competitor_ids"], flush=False)
+        self.assertEqual(self.deal.kam_competitor_ids, line)
+        entry = self._tag(self.ceo, self.decision)
+        self.deal.invalidate_recordset(["kam_stakeholder_ids"], flush=False)
+        self.assertEqual(self.deal.kam_stakeholder_ids, entry)
+
+    def test_no_client_sets_the_flags(self):
+        deal = self.deal.with_user(self.user_salesman)
+        self._tag(self.ceo, self.decision)
+        for name in ("kam_has_stakeholders", "kam_has_competitors"):
+            with self.assertRaises(UserError):
+                deal.write({name: False})
+            with self.assertRaises(UserError):
+                deal.create({"name": "Forged", "type": "opportunity", name: False})
+        # nor through the context's defaults: a new deal's lines are its flags
+        forged = deal.with_context(default_kam_has_competitors=False, default_kam_has_stakeholders=False).create(
+            {"name": "Coke oven", "type": "opportunity", "user_id": self.user_salesman.id,
+             "kam_competitor_ids": [(0, 0, {"competitor_id": self.rival.id})]}
+        )  # fmt: skip
+        self.assertTrue(forged.kam_has_competitors)
+        self.assertEqual(self._lists_read_with_the_row(forged)[1].competitor_id, self.rival)
+        self.assertTrue(self.deal.kam_has_stakeholders)
 
 
 @tagged("post_install", "-at_install")

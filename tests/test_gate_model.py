@@ -997,6 +997,15 @@ def make_machine(case, stats):
                         badge == with_tab[deal.id] == (met == len(tab), met, len(tab)),
                         f"deal {deal.id}: badge {badge}, with the tab {with_tab[deal.id]}, tab {tab}",
                     )
+                # the buying centre as a form reads it (the deal's row first, its flag with it) is the model's
+                deals.invalidate_recordset()
+                deals.mapped("kam_has_stakeholders")
+                for deal in deals:
+                    model = {sid for sid, (deal_id, _coach) in self.stakeholders.items() if deal_id == deal.id}
+                    self.check(
+                        set(deal.kam_stakeholder_ids.ids) == model,
+                        f"deal {deal.id}: {who} reads the buying centre {deal.kam_stakeholder_ids.ids}, model {model}",
+                    )
                 env.invalidate_all()  # a request starts with nothing cached: the next step's reads check access
 
     return GateMachine
