@@ -310,14 +310,16 @@ class KamLeadMilestone(models.Model):
         self.env.cr.execute(
             """
             SELECT row.id, row.lead_id, row.milestone_id, row.state, row.passed, row.grandfathered,
-                   row.done_date, partner.name,
+                   row.done_date,
+                   -- who ticked it, looked up by key for each row shown: a join would let the planner
+                   -- hash every user and contact when its statistics are stale (after an import)
+                   (SELECT partner.name FROM res_users u JOIN res_partner partner ON partner.id = u.partner_id
+                     WHERE u.id = row.done_by_id),
                    COALESCE(ms.name->>%(lang)s, ms.name->>'en_US'),
                    COALESCE(ms.guidance->>%(lang)s, ms.guidance->>'en_US'),
                    ms.evidence_required
               FROM kam_lead_milestone row
               JOIN kam_milestone ms ON ms.id = row.milestone_id
-              LEFT JOIN res_users u ON u.id = row.done_by_id
-              LEFT JOIN res_partner partner ON partner.id = u.partner_id
              WHERE row.lead_id = ANY(%(lead_ids)s)
              ORDER BY ms.sequence, ms.id
             """,
