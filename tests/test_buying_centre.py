@@ -419,6 +419,47 @@ class TestListsOfADeal(BuyingCentreCase):
             (values["kam_stakeholder_ids"], values["kam_competitor_ids"]), ([{"id": entry.id}], [{"id": line.id}])
         )
 
+    def test_a_deal_with_lines_reads_each_list_in_one_query_as_odoo_would_show_it(self):
+        """The lines come with their columns: showing them asks no second query, and shows what Odoo shows."""
+        other = self.deal.copy({"name": "Sinter plant"})
+        self._tag(self.plant, self.user_role, influence=20)
+        self._tag(self.ceo, self.decision, influence=90)
+        self._tag(self.cto, self.technical, influence=20, deal=other)
+        self._tag(self.insider, self.coach, influence=50, deal=other)
+        self._tag(self.cto, self.technical, influence=60)
+        for deal in (self.deal, other):
+            for name in ("Northern Controls", "Eastern Valves"):
+                rival = self.env["kam.competitor"].search([("name", "=", name)]) or self.rival.copy({"name": name})
+                self.env["kam.lead.competitor"].create({"lead_id": deal.id, "competitor_id": rival.id})
+        self.env.flush_all()
+        deals = (self.deal | other).with_user(self.user_salesman)
+        line = {"fields": {"partner_id": {"fields": {"display_name": {}}}, "function": {},
+                           "role_ids": {"fields": {"display_name": {}}}, "influence": {}, "contacted": {}}}  # fmt: skip
+        rival = {"fields": {"competitor_id": {"fields": {"display_name": {}}}, "sequence": {}}}
+        spec = {"kam_has_stakeholders": {}, "kam_has_competitors": {}, "kam_stakeholder_ids": line,
+                "kam_competitor_ids": rival}  # fmt: skip
+
+        def web_read(records):
+            records.env.invalidate_all()
+            records.mapped("kam_has_stakeholders")  # the deals' rows, every column, as the form reads them first
+            before = self.env.cr.sql_log_count
+            values = records.web_read(spec)
+            return self.env.cr.sql_log_count - before, values
+
+        for records in (deals[0], deals):
+            web_read(records)  # the record rules into Odoo's caches
+            queries, values = web_read(records)
+            with patch.object(DealLines, "read", fields.One2many.read):
+                web_read(records)
+                as_odoo_reads, as_odoo_shows = web_read(records)
+            self.assertEqual(values, as_odoo_shows)
+            self.assertEqual(as_odoo_reads - queries, 2)  # one query less for each list
+        self.assertEqual(
+            [[person["partner_id"]["display_name"] for person in deal["kam_stakeholder_ids"]] for deal in values],
+            [["Anshan Steel Works, Wang Jun", "Anshan Steel Works, Liu Yang", "Anshan Steel Works, Chen Hao"],
+             ["Anshan Steel Works, Zhao Li", "Anshan Steel Works, Liu Yang"]],
+        )  # fmt: skip
+
     def test_the_flags_follow_the_lines_wherever_they_go(self):
         other = self.deal.copy({"name": "Sinter plant"})
         entry = self._tag(self.ceo, self.decision)
