@@ -7,15 +7,21 @@ import re
 import sys
 
 work = pathlib.Path(sys.argv[1])
+#: how long each side had the load (the sides took turns: locust's own requests per second count both)
+SECONDS = float(sys.argv[2])
 #: the smoke version (CI): too short for timings to mean much; errors and the invariant still count
 SMOKE = "--smoke" in sys.argv
 
 
 def stats(side):
+    """``{(type, action): row}`` of one side's requests (named ``side/action``) in locust's statistics."""
     rows = {}
-    with open(work / f"{side}_stats.csv", encoding="utf-8") as handle:
+    with open(work / "load_stats.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            rows[(row["Type"], row["Name"])] = row
+            owner, _slash, name = row["Name"].partition("/")
+            if owner == side:
+                row["Requests/s"] = number(row, "Request Count") / SECONDS
+                rows[(row["Type"], name)] = row
     return rows
 
 
@@ -66,19 +72,17 @@ print(f"shared actions: {ours_rps:.1f} vs {floor_rps:.1f} requests/s = {throughp
       f"worst p95 ratio {worst[0]:.2f}x ({worst[1]}, goal <= 1.2x)")  # fmt: skip
 
 for side, table in (("addon", ours), ("vanilla", floor)):
-    total = table.get(("", "Aggregated"), {})
-    errors = int(number(total, "Failure Count"))
+    requests = sum(int(number(row, "Request Count")) for (kind, _name), row in table.items() if kind == "POST")
+    errors = sum(int(number(row, "Failure Count")) for row in table.values())
     retried, given_up = retries(side)
     ok &= errors == 0
-    print(f"{side}: {int(number(total, 'Request Count'))} requests, {errors} server errors (goal 0), "
+    print(f"{side}: {requests} requests, {errors} server errors (goal 0), "
           f"{retried} serialization retries, {given_up} given up")  # fmt: skip
-for side in ("addon", "vanilla"):
-    failures = work / f"{side}_failures.csv"
-    if failures.exists():
-        with open(failures, encoding="utf-8") as handle:
-            errors_seen = list(csv.DictReader(handle))
-        for row in errors_seen[:10]:
-            print(f"  {side} error: {row.get('Name')}: {row.get('Error', '')[:200]} x{row.get('Occurrences')}")
+failures = work / "load_failures.csv"
+if failures.exists():
+    with open(failures, encoding="utf-8") as handle:
+        for row in list(csv.DictReader(handle))[:10]:
+            print(f"  error: {row.get('Name')}: {row.get('Error', '')[:200]} x{row.get('Occurrences')}")
 
 check = json.loads((work / "check.json").read_text() or "{}") if (work / "check.json").exists() else {}
 invariant = check.get("past_unmet") == 0 and not check.get("lost") and not check.get("revived")

@@ -2,11 +2,18 @@
 
 Salespeople and sales managers use Odoo over JSON-RPC as the web client does: open the
 pipeline kanban (read_group by stage, then the cards), open a deal, log a note, move a deal
-forward or back; with the addon (``KAM_LOAD_ADDON=1``) also tick and untick milestones (some
-moves are then refused by the gate), add people to the buying centre, and managers force
-stages through the audited override. A refusal (UserError, ValidationError, AccessError) is
-counted apart from server errors. At the end every tick and untick that succeeded is written
-to ``KAM_LOAD_TICKS`` for the invariant check.
+forward or back; on the addon's side also tick and untick milestones (some moves are then
+refused by the gate), add people to the buying centre, and managers force stages through the
+audited override. A refusal (UserError, ValidationError, AccessError) is counted apart from
+server errors. At the end every tick and untick that succeeded is written to
+``KAM_LOAD_TICKS`` for the invariant check.
+
+Both sides run in the same run, taking turns: two servers (the addon's at ``--host``, vanilla's
+at ``KAM_LOAD_VANILLA_HOST``), every person logged in on both, and the whole load on one side at
+a time, in slices of about 20 seconds, addon-vanilla-vanilla-addon and so on, until each side
+has had ``KAM_LOAD_SECONDS``. A 2-core machine's speed drifts by tens of percent from one
+minute to the next: two runs one after the other would read that drift as a difference between
+the sides, slices taking turns spread it over both. Requests are named ``side/action``.
 """
 
 import itertools
@@ -15,24 +22,40 @@ import os
 import random
 import time
 
+import gevent
 from locust import HttpUser, between, events, task
+from locust.clients import HttpSession
 from locust.exception import StopUser
 from webclient import view_spec
 
-SETUP = json.loads(os.environ["KAM_LOAD_SETUP"])
-DB = os.environ["KAM_LOAD_DB"]
-ADDON = os.environ.get("KAM_LOAD_ADDON") == "1"
+SIDES = ("addon", "vanilla")
+SETUP = {side: json.loads(os.environ[f"KAM_LOAD_SETUP_{side.upper()}"]) for side in SIDES}
+DB = {side: os.environ[f"KAM_LOAD_DB_{side.upper()}"] for side in SIDES}
 REFUSALS = ("odoo.exceptions.UserError", "odoo.exceptions.ValidationError", "odoo.exceptions.AccessError")
-STAGES = SETUP["stages"]
-_sellers = itertools.cycle(SETUP["sellers"])
-_managers = itertools.cycle(SETUP["managers"])
+SECONDS = float(os.environ.get("KAM_LOAD_SECONDS", "120"))
+#: the slices: an even number of them per side (addon-vanilla-vanilla-addon…), about 20 s each
+SLICES = 2 * max(1, round(SECONDS / 40))
+SLICE = SECONDS / SLICES
+TURNS = ("addon", "vanilla", "vanilla", "addon")
+_sellers = itertools.cycle(SETUP["addon"]["sellers"])
+_managers = itertools.cycle(SETUP["addon"]["managers"])
 #: row id -> (time, "done" | "todo") of the last successful tick or untick
 TICKS = {}
 _ids = itertools.count(1)
-#: users logged in so far: the statistics start once all are in (a login hashes a password with
-#: 600,000 rounds: 55 at once are a start-of-day storm that would swamp a 30-second smoke run)
+#: users logged in so far (on both sides): the statistics start once all are in (a login hashes a
+#: password with 600,000 rounds: 55 at once are a start-of-day storm that would swamp a smoke run)
 USERS = int(os.environ.get("KAM_LOAD_USERS", "55"))
 _logged_in = []
+#: when the statistics started: the slices count from there
+_started = []
+
+
+def turn():
+    """The side whose turn it is, or None before the statistics start and once both sides had their time."""
+    if not _started:
+        return None
+    index = int((time.monotonic() - _started[0]) / SLICE)
+    return TURNS[index % len(TURNS)] if index < 2 * SLICES else None
 
 
 _SPECS = {}
@@ -45,41 +68,54 @@ class OdooUser(HttpUser):
     wait_time = between(3, 8)
 
     def _login(self, login):
-        """Log in as the web client does; a person whose login times out in the morning rush tries again."""
+        """Log in on both sides as the web client does; a person whose login times out in the morning rush
+        tries again."""
         self.login = login
-        params = {"db": DB, "login": login, "password": login}
-        for attempt in range(3):
-            with self.client.post(
-                "/web/session/authenticate",
-                json={"jsonrpc": "2.0", "method": "call", "params": params},
-                name="login",
-                catch_response=True,
-            ) as response:
-                result = response.json().get("result") if response.ok else None
-                if result and result.get("uid"):
-                    response.success()
-                    self.uid = result["uid"]
-                    break
-                if attempt < 2:
-                    response.success()  # retried below: not an error yet
-                    events.request.fire(request_type="RETRIED", name="login", response_time=0,
-                                        response_length=0, exception=None, context={})  # fmt: skip
-                else:
-                    response.failure(f"login failed: HTTP {response.status_code} {response.text[:200]}")
-                    raise StopUser()
+        self.sessions = {"addon": self.client}
+        self.sessions["vanilla"] = HttpSession(
+            base_url=os.environ["KAM_LOAD_VANILLA_HOST"], request_event=self.environment.events.request, user=self
+        )
+        self.sessions["vanilla"].trust_env = False
+        self.uid = {}
+        for side in SIDES:
+            params = {"db": DB[side], "login": login, "password": login}
+            for attempt in range(3):
+                with self.sessions[side].post(
+                    "/web/session/authenticate",
+                    json={"jsonrpc": "2.0", "method": "call", "params": params},
+                    name=f"{side}/login",
+                    catch_response=True,
+                ) as response:
+                    result = response.json().get("result") if response.ok else None
+                    if result and result.get("uid"):
+                        response.success()
+                        self.uid[side] = result["uid"]
+                        break
+                    if attempt < 2:
+                        response.success()  # retried below: not an error yet
+                        events.request.fire(request_type="RETRIED", name=f"{side}/login", response_time=0,
+                                            response_length=0, exception=None, context={})  # fmt: skip
+                    else:
+                        response.failure(f"login failed: HTTP {response.status_code} {response.text[:200]}")
+                        raise StopUser()
         _logged_in.append(login)
         if len(_logged_in) == USERS:
             self.environment.stats.reset_all()
+            _started.append(time.monotonic())
+            # the end of the run: both sides had their time
+            gevent.spawn_later(2 * SECONDS + 1, self.environment.runner.quit)
 
-    def call(self, name, model, method, args, kwargs=None):
-        """One JSON-RPC call_kw; a refusal is reported as its own request name, a server error as a failure."""
+    def call(self, side, name, model, method, args, *, kwargs=None):
+        """One JSON-RPC call_kw on ``side``; a refusal is reported as its own request type, a server error as a
+        failure."""
+        name = f"{side}/{name}"
         payload = {
             "jsonrpc": "2.0",
             "method": "call",
             "id": next(_ids),
             "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
         }
-        with self.client.post(
+        with self.sessions[side].post(
             f"/web/dataset/call_kw/{model}/{method}", json=payload, name=name, catch_response=True
         ) as response:
             try:
@@ -102,45 +138,48 @@ class OdooUser(HttpUser):
             return None, False
 
     # what every user does ------------------------------------------------------------
-    def specs(self):
+    def specs(self, side):
         """The kanban card's and the deal form's specifications, read from the views this side's user gets.
 
         The web client asks for the fields of the view it shows: the same here, on both sides (each
         side's own views), so that a deal opened costs what the form costs, not a hand-picked subset.
-        Read once per process, like the web client's view cache.
+        Read once per process and side, like the web client's view cache.
         """
-        if not _SPECS:
-            result, ok = self.call("load views (once)", "crm.lead", "get_views",
-                                   [[[False, "kanban"], [False, "form"]]], {"options": {}})  # fmt: skip
+        if side not in _SPECS:
+            result, ok = self.call(side, "load views (once)", "crm.lead", "get_views",
+                                   [[[False, "kanban"], [False, "form"]]], kwargs={"options": {}})  # fmt: skip
             if not ok:
                 raise StopUser()
             fields = result["models"]
-            _SPECS["kanban"] = view_spec(result["views"]["kanban"]["arch"], "crm.lead", fields)
-            _SPECS["form"] = view_spec(result["views"]["form"]["arch"], "crm.lead", fields)
-        return _SPECS
+            _SPECS[side] = {
+                "kanban": view_spec(result["views"]["kanban"]["arch"], "crm.lead", fields),
+                "form": view_spec(result["views"]["form"]["arch"], "crm.lead", fields),
+            }
+        return _SPECS[side]
 
-    def kanban(self, extra_domain=()):
-        domain = [["type", "=", "opportunity"], ["team_id", "=", SETUP["team"]], *extra_domain]
-        self.call("kanban: groups", "crm.lead", "web_read_group", [], {
+    def kanban(self, side, extra_domain=()):
+        domain = [["type", "=", "opportunity"], ["team_id", "=", SETUP[side]["team"]], *extra_domain]
+        self.call(side, "kanban: groups", "crm.lead", "web_read_group", [], kwargs={
             "domain": domain, "groupby": ["stage_id"], "fields": ["expected_revenue:sum"], "lazy": True,
         })  # fmt: skip
-        result, _ok = self.call("kanban: cards", "crm.lead", "web_search_read", [], {
-            "domain": domain, "specification": self.specs()["kanban"], "limit": 80,
+        result, _ok = self.call(side, "kanban: cards", "crm.lead", "web_search_read", [], kwargs={
+            "domain": domain, "specification": self.specs(side)["kanban"], "limit": 80,
             "order": "stage_id, priority desc, id desc",
         })  # fmt: skip
         return [record["id"] for record in (result or {}).get("records", [])]
 
-    def open_deal(self, deal_id):
-        spec = self.specs()["form"]
-        result, _ok = self.call("open deal", "crm.lead", "web_read", [[deal_id]], {"specification": spec})
+    def open_deal(self, side, deal_id):
+        spec = self.specs(side)["form"]
+        result, _ok = self.call(side, "open deal", "crm.lead", "web_read", [[deal_id]], kwargs={"specification": spec})
         return result[0] if result else None
 
-    def move(self, deal, forward=True):
-        index = STAGES.index(deal["stage_id"]["id"]) if deal["stage_id"]["id"] in STAGES else 0
-        target = STAGES[min(index + 1, len(STAGES) - 2)] if forward else STAGES[max(index - 1, 0)]
-        self.call("move deal", "crm.lead", "write", [[deal["id"]], {"stage_id": target}])
+    def move(self, side, deal, forward=True):
+        stages = SETUP[side]["stages"]
+        index = stages.index(deal["stage_id"]["id"]) if deal["stage_id"]["id"] in stages else 0
+        target = stages[min(index + 1, len(stages) - 2)] if forward else stages[max(index - 1, 0)]
+        self.call(side, "move deal", "crm.lead", "write", [[deal["id"]], {"stage_id": target}])
 
-    def note(self, deal_id):
+    def note(self, side, deal_id):
         """A note as the chatter posts it (the mail controller, not a call_kw)."""
         params = {
             "thread_model": "crm.lead", "thread_id": deal_id,
@@ -148,7 +187,9 @@ class OdooUser(HttpUser):
                           "subtype_xmlid": "mail.mt_note"},
         }  # fmt: skip
         payload = {"jsonrpc": "2.0", "method": "call", "id": next(_ids), "params": params}
-        with self.client.post("/mail/message/post", json=payload, name="log note", catch_response=True) as response:
+        with self.sessions[side].post(
+            "/mail/message/post", json=payload, name=f"{side}/log note", catch_response=True
+        ) as response:
             error = response.json().get("error") if response.ok else {"data": {"name": f"HTTP {response.status_code}"}}
             if error:
                 response.failure((error.get("data") or {}).get("name", "error"))
@@ -161,48 +202,56 @@ class Salesperson(OdooUser):
 
     def on_start(self):
         self._login(next(_sellers))
-        self.deals = SETUP["deals"][self.login]
+
+    def deal_id(self, side):
+        return random.choice(SETUP[side]["deals"][self.login])
 
     @task(4)
     def pipeline(self):
-        self.kanban([["user_id", "=", self.uid]])
+        if side := turn():
+            self.kanban(side, [["user_id", "=", self.uid[side]]])
 
     @task(4)
     def look_at_a_deal(self):
-        self.open_deal(random.choice(self.deals))
+        if side := turn():
+            self.open_deal(side, self.deal_id(side))
 
     @task(2)
     def log_a_note(self):
-        self.note(random.choice(self.deals))
+        if side := turn():
+            self.note(side, self.deal_id(side))
 
     @task(3)
     def move_a_deal(self):
-        deal = self.open_deal(random.choice(self.deals))
-        if deal:
-            self.move(deal, forward=random.random() < 0.7)
+        if side := turn():
+            deal = self.open_deal(side, self.deal_id(side))
+            if deal:
+                self.move(side, deal, forward=random.random() < 0.7)
 
     @task(3)
     def tick_or_untick(self):
-        if not ADDON:
+        side = turn()
+        if side != "addon":  # the addon's own action: vanilla's people read on in the meantime
             return
-        deal = self.open_deal(random.choice(self.deals))
+        deal = self.open_deal(side, self.deal_id(side))
         rows = [row for row in (deal or {}).get("kam_gate_rows") or [] if row.get("kind") == "check"]
         if not rows:
             return
         row = random.choice(rows)
         untick = row["state"] == "done" and random.random() < 0.4
         method = "action_reset" if untick else "action_done"
-        _result, ok = self.call(f"milestone: {method}", "kam.lead.milestone", method, [[row["id"]]])
+        _result, ok = self.call(side, f"milestone: {method}", "kam.lead.milestone", method, [[row["id"]]])
         if ok:
             TICKS[row["id"]] = (time.time(), "todo" if untick else "done")
 
     @task(1)
     def add_a_stakeholder(self):
-        if not ADDON:
+        side = turn()
+        if side != "addon":
             return
-        self.call("add stakeholder", "kam.stakeholder", "create", [{
-            "lead_id": random.choice(self.deals), "partner_id": random.choice(SETUP["contacts"]),
-            "role_ids": [[6, 0, [random.choice(SETUP["roles"])]]],
+        self.call(side, "add stakeholder", "kam.stakeholder", "create", [{
+            "lead_id": self.deal_id(side), "partner_id": random.choice(SETUP[side]["contacts"]),
+            "role_ids": [[6, 0, [random.choice(SETUP[side]["roles"])]]],
         }])  # fmt: skip
 
 
@@ -214,26 +263,29 @@ class Manager(OdooUser):
 
     @task(5)
     def team_pipeline(self):
-        self.kanban()
+        if side := turn():
+            self.kanban(side)
 
     @task(3)
     def look_at_a_deal(self):
-        deal_ids = self.kanban()
-        if deal_ids:
-            self.open_deal(random.choice(deal_ids))
+        if side := turn():
+            deal_ids = self.kanban(side)
+            if deal_ids:
+                self.open_deal(side, random.choice(deal_ids))
 
     @task(1)
     def force_a_stage(self):
-        if not ADDON:
+        side = turn()
+        if side != "addon":
             return
-        seller = random.choice(SETUP["sellers"])
-        deal_id = random.choice(SETUP["deals"][seller])
-        wizard, ok = self.call("force stage: wizard", "kam.stage.override", "create", [{
-            "lead_ids": [[6, 0, [deal_id]]], "stage_id": random.choice(STAGES[1:4]),
+        setup = SETUP[side]
+        deal_id = random.choice(setup["deals"][random.choice(setup["sellers"])])
+        wizard, ok = self.call(side, "force stage: wizard", "kam.stage.override", "create", [{
+            "lead_ids": [[6, 0, [deal_id]]], "stage_id": random.choice(setup["stages"][1:4]),
             "reason": "Customer committed at the steering meeting.",
         }])  # fmt: skip
         if ok:
-            self.call("force stage: confirm", "kam.stage.override", "action_confirm", [[wizard]])
+            self.call(side, "force stage: confirm", "kam.stage.override", "action_confirm", [[wizard]])
 
 
 @events.quitting.add_listener
