@@ -4,7 +4,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 
 from ..kam_sales_process.redflags import Person, red_flags
-from .kam_fields import DealLines
+from .kam_fields import DealLines, FlatJson
 
 #: set by crm's Merge wizard (never by a client): the deals merged bring their buying centres (and their
 #: competitors) along
@@ -57,7 +57,7 @@ class CrmLead(models.Model):
         help="The ids of the deal's red flags, kept on the deal itself: the kanban cards and the form show them "
         "without reading the flags' table.",
     )
-    kam_red_flag_badges = fields.Json(
+    kam_red_flag_badges = FlatJson(
         string="Red Flag Badges",
         compute="_compute_kam_red_flag_badges",
         help="The deal's red flags as the cards and the form show them: name and colour, in the reader's language.",
@@ -132,11 +132,20 @@ class CrmLead(models.Model):
     def _compute_kam_red_flag_badges(self):
         """From the ids kept on the deal and the flags' names and colours (cached): no query."""
         badges = self.env["kam.red.flag"]._kam_get_badges()
-        column = []
-        for keys in self.mapped("kam_red_flag_keys"):
-            shown = sorted((badges[flag_id] for flag_id in keys or () if flag_id in badges), key=lambda item: item[0])
-            column.append([dict(badge) for _key, badge in shown] or None)
-        self._kam_set_computed("kam_red_flag_badges", column)
+        made = {}  # the badges of each set of flags, made once (deals share a few sets; reading copies them)
+
+        def badges_of(keys):
+            keys = tuple(keys or ())
+            if keys not in made:
+                shown = sorted((badges[flag_id] for flag_id in keys if flag_id in badges), key=lambda item: item[0])
+                made[keys] = [dict(badge) for _key, badge in shown] or None
+            return made[keys]
+
+        # the keys as the cache holds them where it can: read through the field, each deal's would be deep-copied
+        keys_column = (all(self._ids) and self._kam_cached_column("kam_red_flag_keys")) or self.mapped(
+            "kam_red_flag_keys"
+        )
+        self._kam_set_computed("kam_red_flag_badges", [badges_of(keys) for keys in keys_column])
 
     @api.depends(
         "kam_stakeholder_ids.partner_id",

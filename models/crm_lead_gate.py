@@ -155,17 +155,37 @@ class CrmLead(models.Model):
         self._kam_set_gate(self.env["kam.lead.milestone"]._kam_fetch_shown_rows, names)
 
     def _kam_set_gate(self, fetch_rows, names):
-        """Set the gate fields ``names`` of these deals from the rows ``fetch_rows(lead ids)`` gives."""
+        """Set the gate fields ``names`` of these deals from the rows ``fetch_rows(lead ids)`` gives.
+
+        Which milestones make a deal's gate depends on its stage, team and company only: worked out once per
+        such position, not per deal (a kanban page of 80 cards holds a handful of positions)."""
         specs = self.env["kam.milestone"]._kam_get_specs()
         gated_stages = {spec.stage_id for spec in specs.values()}
+        positions = self._kam_get_positions()
         rows_by_lead = defaultdict(list)
-        lead_ids = [lead._origin.id for lead in self if lead._origin.id and lead.stage_id.id in gated_stages]
+        lead_ids = [
+            lead_id for lead_id, (stage_id, _team, _company) in positions if lead_id and stage_id in gated_stages
+        ]
         for row in fetch_rows(lead_ids):
             rows_by_lead[row.lead_id].append(row)
+        gates = {}  # position -> ids of the milestones of its gate
+
+        def gate_of(position):
+            if position not in gates:
+                stage_id, team_id, company_id = position
+                gates[position] = {
+                    milestone_id
+                    for milestone_id, spec in specs.items()
+                    if spec.stage_id == stage_id and spec.applies(team_id, company_id)
+                }
+            return gates[position]
+
         values = {name: [] for name in names}
         shown = "kam_gate_rows" in values and self._kam_shown_row_maker(specs)
-        for lead in self:
-            current = lead._kam_current_rows(rows_by_lead[lead._origin.id], specs)
+        for lead_id, position in positions:
+            rows = rows_by_lead.get(lead_id)
+            milestone_ids = gate_of(position) if rows else ()
+            current = [row for row in rows if row.milestone_id in milestone_ids] if rows else []
             unmet = [row for row in current if not row.met]
             gate = {
                 "kam_current_milestone_ids": tuple(row.id for row in current),
@@ -181,6 +201,27 @@ class CrmLead(models.Model):
                 column.append(gate[name])
         for name, column in values.items():
             self._kam_set_computed(name, column)
+
+    def _kam_get_positions(self):
+        """``[(id, (stage id, team id, company id))]`` of these deals, in order (the id of a new deal's origin,
+        0 for none). Saved deals are read from the cache in one go where it holds all three (a kanban page's
+        cards would otherwise go through each field's descriptor, card by card)."""
+        if all(self._ids):
+            columns = [self._kam_cached_column(name) for name in ("stage_id", "team_id", "company_id")]
+            if all(column is not None for column in columns):
+                positions = zip(*([value or False for value in column] for column in columns), strict=True)
+                return list(zip(self._ids, positions, strict=True))
+        return [(lead._origin.id or 0, (lead.stage_id.id, lead.team_id.id, lead.company_id.id)) for lead in self]
+
+    def _kam_cached_column(self, name):
+        """The values in the cache of the field ``name`` of these saved deals, in order, in one go (ids for a
+        many2one); None when one is missing or due to be recomputed: read them through the field then."""
+        field = self._fields[name]
+        due = self.env.transaction.tocompute.get(field)
+        if due and any(lead_id in due for lead_id in self._ids):
+            return None
+        column = self.env.cache.get_until_miss(self, field)
+        return column if len(column) == len(self._ids) else None
 
     def _kam_set_computed(self, name, column):
         """Set the computed field ``name`` of these deals to ``column`` (a value per deal, in the field's cache
@@ -220,18 +261,6 @@ class CrmLead(models.Model):
             }
 
         return shown
-
-    def _kam_current_rows(self, rows, specs):
-        """Of ``rows`` (this deal's, ``RowData`` or ``ShownRow``), those of milestones of its current stage
-        that apply to it: its gate."""
-        stage_id = self.stage_id.id
-        return [
-            row
-            for row in rows
-            if (spec := specs.get(row.milestone_id))
-            and spec.stage_id == stage_id
-            and spec.applies(self.team_id.id, self.company_id.id)
-        ]
 
     @api.depends("date_last_stage_update")
     def _compute_kam_days_in_stage(self):

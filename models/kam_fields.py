@@ -61,3 +61,15 @@ class DealLines(fields.One2many):
         for line in lines:
             group[line[inverse].id].append(line.id)
         records.env.cache.insert_missing(records, self, [tuple(group[id_]) for id_ in records._ids])
+
+
+class FlatJson(fields.Json):
+    """A Json field whose values are lists of flat dicts (or nothing), read as copies one level deep.
+
+    Odoo's Json field deep-copies its value each time it is read, so that no reader changes the cache: on a
+    kanban page of 80 cards, the deep copies of the red flag badges cost more than the rest of their read.
+    A list of dicts of plain values (text, numbers) is as safe copied list and dicts, in a tenth of the time.
+    """
+
+    def convert_to_record(self, value, record):
+        return False if value is None else [dict(item) for item in value]

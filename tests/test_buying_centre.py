@@ -100,6 +100,15 @@ class TestRedFlags(BuyingCentreCase):
         self.assertEqual(cost("kam_red_flag_badges"), cost("name"), "the flags cost what the deals' names cost")
         self.assertGreater(cost("kam_red_flag_ids"), cost("name"), "where the relation and the flags' table cost more")
         self.assertTrue(all(row["kam_red_flag_badges"] for row in mine.read(["kam_red_flag_badges"])))
+        # deals with the same flags share their badges in the cache: each read is a copy of its own
+        first, second = deals[1], deals[2]
+        self.assertEqual(first.kam_red_flag_keys, second.kam_red_flag_keys)
+        badges = first.kam_red_flag_badges
+        badges[0]["name"] = "Changed by a reader"
+        badges.append({"id": 0})
+        self.assertEqual(second.kam_red_flag_badges, first.kam_red_flag_badges)
+        self.assertNotIn("Changed by a reader", [badge["name"] for badge in first.kam_red_flag_badges])
+        self.assertEqual(len(first.kam_red_flag_badges), len(badges) - 1)
         # and nothing to show for what has no flag
         self.assertFalse(self.env["crm.lead"].create({"name": "A lead", "type": "lead"}).kam_red_flag_badges)
 

@@ -171,6 +171,36 @@ class TestGatePerformance(KamGateCase):
             deals.mapped("kam_gate_done")
             deals.mapped("kam_gate_total")
 
+    def test_a_kanban_page_shows_each_deal_the_gate_it_has_alone(self):
+        """A page works out each position's gate once: every card still shows its own deal's gate."""
+        other_team = self.env["crm.team"].create({"name": "Export"})
+        self.env["kam.milestone"].create(
+            {"name": "Export licence", "stage_id": self.s1.id, "team_ids": [(6, 0, other_team.ids)]}
+        )
+        deals = self._ready_deals(6)
+        deals[1:3].write({"team_id": other_team.id})
+        deals[3].write({"stage_id": self.s2.id})
+        deals[4].kam_milestone_ids.filtered(lambda row: row.kind == "check").sudo().write({"state": "todo"})
+        deals[5].sudo().write({"expected_revenue": 0})
+        self.env.flush_all()
+        names = ("kam_gate_open", "kam_gate_done", "kam_gate_total", "kam_unmet_milestone_ids")
+
+        def alone(deal):
+            self.env.invalidate_all()
+            return [deal[name] for name in names]
+
+        expected = [alone(deal) for deal in deals]
+        self.assertEqual(len({(done, total) for _open, done, total, _unmet in expected}), 4)  # four different gates
+        self.env.invalidate_all()
+        self._read_as_a_page_does(deals)
+        self.assertEqual([[deal[name] for name in names] for deal in deals], expected)
+        # a deal's position due to be recomputed is not taken from the cache: read through its field
+        self.assertIsNotNone(deals._kam_cached_column("stage_id"))
+        self.env.add_to_compute(deals._fields["stage_id"], deals[2])
+        self.assertIsNone(deals._kam_cached_column("stage_id"))
+        self.assertEqual([position for _id, position in deals._kam_get_positions()],
+                         [(deal.stage_id.id, deal.team_id.id, deal.company_id.id) for deal in deals])  # fmt: skip
+
     def test_a_move_back_reopens_the_rows_for_any_batch_and_brings_them_up_to_date(self):
         deals = self._ready_deals(20)
         deals.write({"stage_id": self.s2.id})
