@@ -98,6 +98,7 @@ class OdooUser(HttpUser):
                     else:
                         response.failure(f"login failed: HTTP {response.status_code} {response.text[:200]}")
                         raise StopUser()
+            self.specs(side)  # the views, once per side: before the statistics start, as the web client's cache
         _logged_in.append(login)
         if len(_logged_in) == USERS:
             self.environment.stats.reset_all()
