@@ -142,9 +142,9 @@ class CrmLead(models.Model):
             return made[keys]
 
         # the keys as the cache holds them where it can: read through the field, each deal's would be deep-copied
-        keys_column = (all(self._ids) and self._kam_cached_column("kam_red_flag_keys")) or self.mapped(
-            "kam_red_flag_keys"
-        )
+        keys_column = self._kam_cached_column("kam_red_flag_keys")
+        if keys_column is None:
+            keys_column = self.mapped("kam_red_flag_keys")
         self._kam_set_computed("kam_red_flag_badges", [badges_of(keys) for keys in keys_column])
 
     @api.depends(

@@ -184,8 +184,7 @@ class CrmLead(models.Model):
         shown = "kam_gate_rows" in values and self._kam_shown_row_maker(specs)
         for lead_id, position in positions:
             rows = rows_by_lead.get(lead_id)
-            milestone_ids = gate_of(position) if rows else ()
-            current = [row for row in rows if row.milestone_id in milestone_ids] if rows else []
+            current = [row for row in rows if row.milestone_id in gate_of(position)] if rows else []
             unmet = [row for row in current if not row.met]
             gate = {
                 "kam_current_milestone_ids": tuple(row.id for row in current),
@@ -206,16 +205,18 @@ class CrmLead(models.Model):
         """``[(id, (stage id, team id, company id))]`` of these deals, in order (the id of a new deal's origin,
         0 for none). Saved deals are read from the cache in one go where it holds all three (a kanban page's
         cards would otherwise go through each field's descriptor, card by card)."""
-        if all(self._ids):
-            columns = [self._kam_cached_column(name) for name in ("stage_id", "team_id", "company_id")]
-            if all(column is not None for column in columns):
-                positions = zip(*([value or False for value in column] for column in columns), strict=True)
-                return list(zip(self._ids, positions, strict=True))
+        columns = [self._kam_cached_column(name) for name in ("stage_id", "team_id", "company_id")]
+        if all(column is not None for column in columns):
+            positions = zip(*([value or False for value in column] for column in columns), strict=True)
+            return list(zip(self._ids, positions, strict=True))
         return [(lead._origin.id or 0, (lead.stage_id.id, lead.team_id.id, lead.company_id.id)) for lead in self]
 
     def _kam_cached_column(self, name):
-        """The values in the cache of the field ``name`` of these saved deals, in order, in one go (ids for a
-        many2one); None when one is missing or due to be recomputed: read them through the field then."""
+        """The values in the cache of the field ``name`` of these deals, in order, in one go (ids for a
+        many2one); None when one is missing or due to be recomputed, or a deal is new: read them through the
+        field then."""
+        if not all(self._ids):
+            return None
         field = self._fields[name]
         due = self.env.transaction.tocompute.get(field)
         if due and any(lead_id in due for lead_id in self._ids):
