@@ -4,9 +4,10 @@ Salespeople and sales managers use Odoo over JSON-RPC as the web client does: op
 pipeline kanban (read_group by stage, then the cards), open a deal, log a note, move a deal
 forward or back; on the addon's side also tick and untick milestones (some moves are then
 refused by the gate), add people to the buying centre, and managers force stages through the
-audited override. A refusal (UserError, ValidationError, AccessError) is counted apart from
-server errors. At the end every tick and untick that succeeded is written to
-``KAM_LOAD_TICKS`` for the invariant check.
+audited override. The shared actions make the same mix on both sides: before a tick, the deal is
+opened on vanilla's side too (only the tick is left out there). A refusal (UserError,
+ValidationError, AccessError) is counted apart from server errors. At the end every tick and
+untick that succeeded is written to ``KAM_LOAD_TICKS`` for the invariant check.
 
 Both sides run in the same run, taking turns: two servers (the addon's at ``--host``, vanilla's
 at ``KAM_LOAD_VANILLA_HOST``), every person logged in on both, and the whole load on one side at
@@ -232,9 +233,13 @@ class Salesperson(OdooUser):
     @task(3)
     def tick_or_untick(self):
         side = turn()
-        if side != "addon":  # the addon's own action: vanilla's people read on in the meantime
+        if not side:
             return
+        # opening the deal is a shared action (the same mix on both sides); the tick is the addon's own:
+        # vanilla's people, with no milestone to tick, read on in the meantime
         deal = self.open_deal(side, self.deal_id(side))
+        if side != "addon":
+            return
         rows = [row for row in (deal or {}).get("kam_gate_rows") or [] if row.get("kind") == "check"]
         if not rows:
             return
