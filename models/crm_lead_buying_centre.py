@@ -6,10 +6,6 @@ from odoo import api, fields, models
 from ..kam_sales_process.redflags import Person, red_flags
 from .kam_fields import DealLines, FlatJson
 
-#: set by crm's Merge wizard (never by a client): the deals merged bring their buying centres (and their
-#: competitors) along
-MERGING_BY_HAND = object()
-
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
@@ -175,12 +171,14 @@ class CrmLead(models.Model):
             ]
 
     def _merge_dependences(self, opportunities):
-        """Deals a user merges into this one (crm's Merge wizard) bring their buying centres and their
-        competitors in play along (``_kam_merge_competitors``); crm deletes them afterwards. crm's own
-        de-duplications (assignment, mass conversion) merge leads as before, at no extra query."""
+        """Deals merged into this one bring their buying centres and their competitors in play along
+        (``_kam_merge_competitors``); crm deletes them afterwards. Whoever merges: crm's Merge wizard, its
+        de-duplications (lead assignment, mass conversion) or a call of ``merge_opportunity``. The deals' flags,
+        read with their rows, say whether they have any: merging deals without costs no query."""
         result = super()._merge_dependences(opportunities)
-        if self.env.context.get("kam_merge_buying_centres") is MERGING_BY_HAND:
+        if any(opportunities.mapped("kam_has_stakeholders")):
             self._kam_merge_buying_centre(opportunities)
+        if any(opportunities.mapped("kam_has_competitors")):
             self._kam_merge_competitors(opportunities)
         return result
 

@@ -7,8 +7,14 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
+from ..models.crm_lead_buying_centre import CrmLead as BuyingCentreLead
 from ..models.kam_fields import DealLines
 from .common import KamCase
+
+
+def _crm_merge_dependences(self, opportunities):
+    """crm's merge of the deals' dependences, without the addon's."""
+    return super(BuyingCentreLead, self)._merge_dependences(opportunities)
 
 
 @tagged("post_install", "-at_install")
@@ -381,6 +387,37 @@ class TestStakeholders(BuyingCentreCase):
         self.assertEqual(centre.filtered(lambda s: s.partner_id == self.ceo).role_ids, self.coach | self.decision)
         self.assertEqual(cto.lead_id, survivor)
         self.assertFalse(cto.reports_to_id, "their boss's entry of the other deal is gone")
+
+    def test_crm_own_merges_bring_the_buying_centres_and_competitors_along(self):
+        """Not only crm's Merge wizard: its de-duplications and a call of merge_opportunity lose nobody."""
+        rival = self.env["kam.competitor"].create({"name": "Northern Controls"})
+        tail = self.deal.copy({"name": "Blast furnace automation (from the web form)"})
+        person = self._tag(self.cto, self.technical, deal=tail)
+        line = self.env["kam.lead.competitor"].create({"lead_id": tail.id, "competitor_id": rival.id})
+        self._tag(self.ceo, self.decision)
+        survivor = (self.deal | tail).with_user(self.user_salesman).merge_opportunity(auto_unlink=True)
+        self.assertEqual(survivor, self.deal)
+        self.assertFalse(tail.exists())
+        self.assertEqual(survivor.kam_stakeholder_ids.partner_id, self.ceo | self.cto)
+        self.assertEqual((person.lead_id, line.lead_id), (survivor, survivor))
+
+    def test_merging_deals_without_lines_costs_no_query(self):
+        Lead = self.env["crm.lead"]
+        values = {"type": "opportunity", "partner_id": self.customer.id, "user_id": self.user_salesman.id}
+        pairs = [Lead.create([{**values, "name": f"Duplicate {n}"}] * 2) for n in range(3)]
+
+        def merge(pair):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            pair.merge_opportunity(auto_unlink=True)
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        merge(pairs[0])  # Odoo's caches
+        queries = merge(pairs[1])
+        with patch.object(BuyingCentreLead, "_merge_dependences", _crm_merge_dependences):
+            self.assertEqual(merge(pairs[2]), queries)
 
 
 class TestListsOfADeal(BuyingCentreCase):
