@@ -25,6 +25,9 @@ SYSTEM_FIELDS = frozenset(
     }
 )
 
+#: what a person's name and job position are made of (``res.partner._get_complete_name``)
+_PARTNER_SHOWN = ["name", "function", "company_name", "parent_id", "type", "is_company", "commercial_company_name"]
+
 
 class KamStakeholder(models.Model):
     _name = "kam.stakeholder"
@@ -121,6 +124,14 @@ class KamStakeholder(models.Model):
         ("partner_unique", "unique(lead_id, partner_id)", "A person can only appear once in a deal's buying centre."),
         ("influence_range", "CHECK(influence >= 0 AND influence <= 100)", "Influence is a percentage from 0 to 100."),
     ]
+
+    def web_read(self, specification):
+        # The list shows each person's name and job position, both read in sudo (a many2one's display
+        # name, a related field): the first of them would fetch every column of the people (some fifty),
+        # their name needs these.
+        if self and specification.keys() & {"partner_id", "function"}:
+            self.partner_id.sudo().fetch(_PARTNER_SHOWN)
+        return super().web_read(specification)
 
     @api.model
     def _check_unique_partner(self, pairs, exclude_ids=()):

@@ -9,12 +9,18 @@ from odoo.tests import Form, tagged
 
 from ..models.crm_lead_buying_centre import CrmLead as BuyingCentreLead
 from ..models.kam_fields import DealLines
+from ..models.kam_stakeholder import KamStakeholder
 from .common import KamCase
 
 
 def _crm_merge_dependences(self, opportunities):
     """crm's merge of the deals' dependences, without the addon's."""
     return super(BuyingCentreLead, self)._merge_dependences(opportunities)
+
+
+def _odoo_web_read(self, specification):
+    """Odoo's read of the buying centre's lines, without the addon's."""
+    return super(KamStakeholder, self).web_read(specification)
 
 
 @tagged("post_install", "-at_install")
@@ -505,6 +511,38 @@ class TestListsOfADeal(BuyingCentreCase):
             [["Anshan Steel Works, Wang Jun", "Anshan Steel Works, Liu Yang", "Anshan Steel Works, Chen Hao"],
              ["Anshan Steel Works, Zhao Li", "Anshan Steel Works, Liu Yang"]],
         )  # fmt: skip
+
+    def test_the_people_of_a_buying_centre_are_read_with_the_few_columns_the_list_shows(self):
+        """Their names (with their company's) and job positions, as Odoo shows them, in as many queries: not
+        the fifty other columns of each person."""
+        self._tag(self.ceo, self.decision, influence=90)
+        self._tag(self.cto, self.technical, influence=60)
+        self.env.flush_all()
+        deal = self.deal.with_user(self.user_salesman)
+        spec = {"kam_has_stakeholders": {}, "kam_stakeholder_ids": {"fields": {
+            "partner_id": {"fields": {"display_name": {}}}, "function": {}, "influence": {}}}}  # fmt: skip
+        Partner = self.env["res.partner"]
+
+        def web_read():
+            deal.env.invalidate_all()
+            deal.mapped("kam_has_stakeholders")
+            before = self.env.cr.sql_log_count
+            [values] = deal.web_read(spec)
+            email_read = any(Partner.env.cache.contains(p, Partner._fields["email"]) for p in self.ceo | self.cto)
+            return self.env.cr.sql_log_count - before, values, email_read
+
+        web_read()  # the record rules into Odoo's caches
+        queries, values, email_read = web_read()
+        with patch.object(KamStakeholder, "web_read", _odoo_web_read):
+            as_odoo_reads, as_odoo_shows, as_odoo_email_read = web_read()
+        self.assertEqual(values, as_odoo_shows)
+        self.assertEqual(
+            [(person["partner_id"]["display_name"], person["function"]) for person in values["kam_stakeholder_ids"]],
+            [("Anshan Steel Works, Wang Jun", "CEO"), ("Anshan Steel Works, Liu Yang", "CTO")],
+        )
+        self.assertEqual(queries, as_odoo_reads)
+        self.assertTrue(as_odoo_email_read)  # Odoo's own read fetches every column of the people
+        self.assertFalse(email_read)
 
     def test_the_flags_follow_the_lines_wherever_they_go(self):
         other = self.deal.copy({"name": "Sinter plant"})
