@@ -71,18 +71,36 @@ print("(smoke run: timings reported, not judged) " if SMOKE else "", end="")
 print(f"shared actions: {ours_rps:.1f} vs {floor_rps:.1f} requests/s = {throughput:.2f}x (goal >= 0.9x); "
       f"worst p95 ratio {worst[0]:.2f}x ({worst[1]}, goal <= 1.2x)")  # fmt: skip
 
+# the untimed warm-up before the slices (locustfile.py): its server errors count like the others
+warm_path = work / "load_warmup.json"
+warm = json.loads(warm_path.read_text(encoding="utf-8")) if warm_path.exists() else {}
+
+
+def warmed(side, what):
+    """The requests or the failures of one side during the warm-up (refusals and retries are not requests)."""
+    return sum(
+        count
+        for key, count in warm.get(what, {}).items()
+        if key.partition(" ")[2].startswith(f"{side}/") and (what == "failures" or key.startswith("POST "))
+    )
+
+
 for side, table in (("addon", ours), ("vanilla", floor)):
     requests = sum(int(number(row, "Request Count")) for (kind, _name), row in table.items() if kind == "POST")
     errors = sum(int(number(row, "Failure Count")) for row in table.values())
+    warm_errors = warmed(side, "failures")
     retried, given_up = retries(side)
-    ok &= errors == 0
-    print(f"{side}: {requests} requests, {errors} server errors (goal 0), "
+    ok &= errors == 0 and warm_errors == 0
+    print(f"{side}: {requests} requests, {errors} server errors (goal 0); warm-up (untimed): "
+          f"{warmed(side, 'requests')} requests, {warm_errors} server errors (goal 0); "
           f"{retried} serialization retries, {given_up} given up")  # fmt: skip
 failures = work / "load_failures.csv"
 if failures.exists():
     with open(failures, encoding="utf-8") as handle:
         for row in list(csv.DictReader(handle))[:10]:
             print(f"  error: {row.get('Name')}: {row.get('Error', '')[:200]} x{row.get('Occurrences')}")
+for error in warm.get("errors", [])[:10]:
+    print(f"  error in the warm-up: {error['name']}: {error['error']} x{error['occurrences']}")
 
 check = json.loads((work / "check.json").read_text() or "{}") if (work / "check.json").exists() else {}
 invariant = check.get("past_unmet") == 0 and not check.get("lost") and not check.get("revived")

@@ -15,6 +15,13 @@ a time, in slices of about 20 seconds, addon-vanilla-vanilla-addon and so on, un
 has had ``KAM_LOAD_SECONDS``. A 2-core machine's speed drifts by tens of percent from one
 minute to the next: two runs one after the other would read that drift as a difference between
 the sides, slices taking turns spread it over both. Requests are named ``side/action``.
+
+Before the timed slices, a warm-up of ``KAM_LOAD_WARMUP`` seconds (the sides taking turns too)
+does the same mix untimed: Odoo caches each user's record rules and groups in each worker, so
+that a short run's first minute measures mostly first requests of a person on a worker (half of
+them in a 120-second run), which a server that has run for a while no longer serves. The
+warm-up's requests and server errors are written to ``KAM_LOAD_WARMUP_STATS``: its errors count
+like the others, its ticks are checked with the others.
 """
 
 import itertools
@@ -34,6 +41,7 @@ SETUP = {side: json.loads(os.environ[f"KAM_LOAD_SETUP_{side.upper()}"]) for side
 DB = {side: os.environ[f"KAM_LOAD_DB_{side.upper()}"] for side in SIDES}
 REFUSALS = ("odoo.exceptions.UserError", "odoo.exceptions.ValidationError", "odoo.exceptions.AccessError")
 SECONDS = float(os.environ.get("KAM_LOAD_SECONDS", "120"))
+WARM_UP = float(os.environ.get("KAM_LOAD_WARMUP", "60"))
 #: the slices: an even number of them per side (addon-vanilla-vanilla-addon…), about 20 s each
 SLICES = 2 * max(1, round(SECONDS / 40))
 SLICE = SECONDS / SLICES
@@ -47,16 +55,34 @@ _ids = itertools.count(1)
 #: password with 600,000 rounds: 55 at once are a start-of-day storm that would swamp a smoke run)
 USERS = int(os.environ.get("KAM_LOAD_USERS", "55"))
 _logged_in = []
-#: when the statistics started: the slices count from there
+#: when everyone was logged in: the warm-up, then the slices count from there
 _started = []
+#: the warm-up's requests, failures (server errors) and errors by ``type side/action``, untimed
+WARMED = {"requests": {}, "failures": {}, "errors": []}
 
 
 def turn():
-    """The side whose turn it is, or None before the statistics start and once both sides had their time."""
+    """The side whose turn it is, or None before everyone is logged in and once both sides had their time."""
     if not _started:
         return None
-    index = int((time.monotonic() - _started[0]) / SLICE)
+    elapsed = time.monotonic() - _started[0]
+    if elapsed < WARM_UP:
+        return TURNS[int(elapsed / (WARM_UP / len(TURNS)))]
+    index = int((elapsed - WARM_UP) / SLICE)
     return TURNS[index % len(TURNS)] if index < 2 * SLICES else None
+
+
+def _end_warm_up(environment):
+    """Keep what the warm-up did (its errors count), then start the statistics afresh for the timed slices."""
+    for entry in environment.stats.entries.values():
+        key = f"{entry.method} {entry.name}"
+        WARMED["requests"][key] = entry.num_requests
+        WARMED["failures"][key] = entry.num_failures
+    WARMED["errors"] = [
+        {"name": error.name, "error": str(error.error)[:200], "occurrences": error.occurrences}
+        for error in environment.stats.errors.values()
+    ]
+    environment.stats.reset_all()
 
 
 _SPECS = {}
@@ -104,8 +130,10 @@ class OdooUser(HttpUser):
         if len(_logged_in) == USERS:
             self.environment.stats.reset_all()
             _started.append(time.monotonic())
+            if WARM_UP:
+                gevent.spawn_later(WARM_UP, _end_warm_up, self.environment)
             # the end of the run: both sides had their time
-            gevent.spawn_later(2 * SECONDS + 1, self.environment.runner.quit)
+            gevent.spawn_later(WARM_UP + 2 * SECONDS + 1, self.environment.runner.quit)
 
     def call(self, side, name, model, method, args, *, kwargs=None):
         """One JSON-RPC call_kw on ``side``; a refusal is reported as its own request type, a server error as a
@@ -300,3 +328,7 @@ def _save_ticks(environment, **_kwargs):
     if path:
         with open(path, "w", encoding="utf-8") as out:
             json.dump({str(row): state for row, (_time, state) in TICKS.items()}, out)
+    path = os.environ.get("KAM_LOAD_WARMUP_STATS")
+    if path:
+        with open(path, "w", encoding="utf-8") as out:
+            json.dump({"seconds": WARM_UP, **WARMED}, out)
