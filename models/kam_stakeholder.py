@@ -128,8 +128,10 @@ class KamStakeholder(models.Model):
     def web_read(self, specification):
         # The list shows each person's name and job position, both read in sudo (a many2one's display
         # name, a related field): the first of them would fetch every column of the people (some fifty),
-        # their name needs these.
-        if self and specification.keys() & {"partner_id", "function"}:
+        # their name needs these. A list that shows neither (the person's id only) fetches nobody.
+        person = specification.get("partner_id")
+        named = isinstance(person, dict) and "display_name" in (person.get("fields") or ())
+        if self and (named or "function" in specification):
             self.partner_id.sudo().fetch(_PARTNER_SHOWN)
         return super().web_read(specification)
 

@@ -543,6 +543,12 @@ class TestListsOfADeal(BuyingCentreCase):
         self.assertEqual(queries, as_odoo_reads)
         self.assertTrue(as_odoo_email_read)  # Odoo's own read fetches every column of the people
         self.assertFalse(email_read)
+        # a list that shows neither name nor job position (the person's id only) fetches nobody, as Odoo's
+        spec["kam_stakeholder_ids"]["fields"] = {"partner_id": {"fields": {}}, "influence": {}}
+        queries, values, _email_read = web_read()
+        with patch.object(KamStakeholder, "web_read", _odoo_web_read):
+            as_odoo_reads, as_odoo_shows, _email_read = web_read()
+        self.assertEqual((queries, values), (as_odoo_reads, as_odoo_shows))
 
     def test_the_flags_follow_the_lines_wherever_they_go(self):
         other = self.deal.copy({"name": "Sinter plant"})
