@@ -22,6 +22,11 @@ that a short run's first minute measures mostly first requests of a person on a 
 them in a 120-second run), which a server that has run for a while no longer serves. The
 warm-up's requests and server errors are written to ``KAM_LOAD_WARMUP_STATS``: its errors count
 like the others, its ticks are checked with the others.
+
+``KAM_LOAD_OWN_ACTIONS=0`` is a diagnostic: the addon's side then does the shared mix alone (no tick, no
+person added, no stage forced), so that a run tells how much of a latency ratio is the queue those
+actions add to the addon's server (vanilla's has no such work) and how much each shared action's own
+cost. The goals are judged on the full mix only.
 """
 
 import itertools
@@ -42,6 +47,8 @@ DB = {side: os.environ[f"KAM_LOAD_DB_{side.upper()}"] for side in SIDES}
 REFUSALS = ("odoo.exceptions.UserError", "odoo.exceptions.ValidationError", "odoo.exceptions.AccessError")
 SECONDS = float(os.environ.get("KAM_LOAD_SECONDS", "120"))
 WARM_UP = float(os.environ.get("KAM_LOAD_WARMUP", "60"))
+#: the addon's own actions (ticks, people added, stages forced) on its side; off in a diagnostic run
+OWN_ACTIONS = os.environ.get("KAM_LOAD_OWN_ACTIONS", "1") != "0"
 #: the slices: an even number of them per side (addon-vanilla-vanilla-addon…), about 20 s each
 SLICES = 2 * max(1, round(SECONDS / 40))
 SLICE = SECONDS / SLICES
@@ -266,7 +273,7 @@ class Salesperson(OdooUser):
         # opening the deal is a shared action (the same mix on both sides); the tick is the addon's own:
         # vanilla's people, with no milestone to tick, read on in the meantime
         deal = self.open_deal(side, self.deal_id(side))
-        if side != "addon":
+        if side != "addon" or not OWN_ACTIONS:
             return
         rows = [row for row in (deal or {}).get("kam_gate_rows") or [] if row.get("kind") == "check"]
         if not rows:
@@ -281,7 +288,7 @@ class Salesperson(OdooUser):
     @task(1)
     def add_a_stakeholder(self):
         side = turn()
-        if side != "addon":
+        if side != "addon" or not OWN_ACTIONS:
             return
         self.call(side, "add stakeholder", "kam.stakeholder", "create", [{
             "lead_id": self.deal_id(side), "partner_id": random.choice(SETUP[side]["contacts"]),
@@ -310,7 +317,7 @@ class Manager(OdooUser):
     @task(1)
     def force_a_stage(self):
         side = turn()
-        if side != "addon":
+        if side != "addon" or not OWN_ACTIONS:
             return
         setup = SETUP[side]
         deal_id = random.choice(setup["deals"][random.choice(setup["sellers"])])
