@@ -24,9 +24,10 @@ warm-up's requests and server errors are written to ``KAM_LOAD_WARMUP_STATS``: i
 like the others, its ticks are checked with the others.
 
 ``KAM_LOAD_OWN_ACTIONS=0`` is a diagnostic: the addon's side then does the shared mix alone (no tick, no
-person added, no stage forced), so that a run tells how much of a latency ratio is the queue those
-actions add to the addon's server (vanilla's has no such work) and how much each shared action's own
-cost. The goals are judged on the full mix only.
+person added, no stage forced), so that runs with and without them compare how much of a latency ratio
+is the queue those actions add to the addon's server (vanilla's has no such work) and how much each
+shared action's own cost (on a 2-core machine one run of each is not enough: p95 ratios of the same
+code differ by 0.2x from one run to the next). The goals are judged on the full mix only.
 """
 
 import itertools
