@@ -65,8 +65,9 @@ USERS = int(os.environ.get("KAM_LOAD_USERS", "55"))
 _logged_in = []
 #: when everyone was logged in: the warm-up, then the slices count from there
 _started = []
-#: the warm-up's requests, failures (server errors) and errors by ``type side/action``, untimed
-WARMED = {"requests": {}, "failures": {}, "errors": []}
+#: the warm-up's requests, failures (server errors) and errors by ``type side/action``, untimed; and
+#: when the timed slices start (seconds since the epoch)
+WARMED = {"requests": {}, "failures": {}, "errors": [], "timed_from": 0}
 
 
 def turn():
@@ -138,6 +139,8 @@ class OdooUser(HttpUser):
         if len(_logged_in) == USERS:
             self.environment.stats.reset_all()
             _started.append(time.monotonic())
+            # when the timed slices start (wall clock): the report reads the servers' logs from there on
+            WARMED["timed_from"] = time.time() + WARM_UP
             if WARM_UP:
                 gevent.spawn_later(WARM_UP, _end_warm_up, self.environment)
             # the end of the run: both sides had their time
