@@ -26,6 +26,8 @@ SHARED_URLS = {
     "/web/dataset/call_kw/crm.lead/write": "move deal",
     "/mail/message/post": "log note",
 }
+#: the requests each simulated user makes once, before the timed slices (logging in, loading the views)
+SET_UP = ("/web/session/authenticate", "/web/dataset/call_kw/crm.lead/get_views")
 #: a request in Odoo's log: when it was answered, its path, then its queries, their time and the rest of its time
 REQUEST_LINE = re.compile(
     r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ .*\"POST (\S+) HTTP/[\d.]+\" \d+ - (\d+) ([\d.]+) ([\d.]+)"
@@ -132,7 +134,6 @@ for path, name in SHARED_URLS.items():
         f"{name:<24}{len(mine):>12}{len(base):>9}{percentile(mine, 0.5):>8.0f}{percentile(base, 0.5):>9.0f}"
         f"{percentile(mine, 0.95):>8.0f}{percentile(base, 0.95):>9.0f}"
     )
-SET_UP = ("/web/session/authenticate", "/web/dataset/call_kw/crm.lead/get_views")  # before the slices
 busy = {side: sum(sum(times) for path, times in served[side].items() if path not in SET_UP) / 1000 for side in served}
 own_busy = sum(sum(times) for path, times in served["addon"].items() if path not in (*SHARED_URLS, *SET_UP)) / 1000
 print(f"workers busy: addon {busy['addon']:.1f} s (its own actions {own_busy:.1f} s of it), vanilla "
