@@ -3,6 +3,7 @@
 import csv
 import datetime
 import json
+import os
 import pathlib
 import re
 import sys
@@ -138,6 +139,20 @@ busy = {side: sum(sum(times) for path, times in served[side].items() if path not
 own_busy = sum(sum(times) for path, times in served["addon"].items() if path not in (*SHARED_URLS, *SET_UP)) / 1000
 print(f"workers busy: addon {busy['addon']:.1f} s (its own actions {own_busy:.1f} s of it), vanilla "
       f"{busy['vanilla']:.1f} s = {busy['addon'] / max(busy['vanilla'], 0.001):.2f}x")  # fmt: skip
+
+# How busy the machine was while each side had the load (locustfile.py): far from all its cores, a
+# request rarely waits for one, and its latency is its own cost (the lines "server cost, no queue");
+# near all of them, latencies add a queue, longer on the busier side.
+cpu = warm.get("cpu") or {}
+if all(cpu.get(side, {}).get("total") and cpu[side].get("seconds") for side in ("addon", "vanilla")):
+    cores = os.cpu_count() or 1
+    print(f"machine's CPU ({cores} cores) while each side had the load: " + ", ".join(
+        f"{side} {100 * cpu[side]['busy'] / cpu[side]['total']:.0f} % busy (the load generator "
+        f"{100 * cpu[side]['generator'] / (cpu[side]['seconds'] * cores):.0f} % of it)"
+        for side in ("addon", "vanilla")
+    ))  # fmt: skip
+else:
+    print("machine's CPU while each side had the load: not measured (no /proc/stat, or no timed slice)")
 
 
 def warmed(side, what):

@@ -21,7 +21,8 @@ does the same mix untimed: Odoo caches each user's record rules and groups in ea
 that a short run's first minute measures mostly first requests of a person on a worker (half of
 them in a 120-second run), which a server that has run for a while no longer serves. The
 warm-up's requests and server errors are written to ``KAM_LOAD_WARMUP_STATS``: its errors count
-like the others, its ticks are checked with the others.
+like the others, its ticks are checked with the others. So is how busy the machine's cores were during
+each side's timed slices, and this process (the load generator) among them.
 
 ``KAM_LOAD_OWN_ACTIONS=0`` is a diagnostic: the addon's side then does the shared mix alone (no tick, no
 person added, no stage forced), so that runs with and without them compare how much of a latency ratio
@@ -68,6 +69,10 @@ _started = []
 #: the warm-up's requests, failures (server errors) and errors by ``type side/action``, untimed; and
 #: when the timed slices start (seconds since the epoch)
 WARMED = {"requests": {}, "failures": {}, "errors": [], "timed_from": 0}
+#: the machine's CPU while each side had the load (Linux's /proc/stat, all cores): busy and all jiffies, and
+#: the load generator's own CPU seconds (this process), over the seconds that fell wholly in that side's slices
+CPU = {side: {"busy": 0, "total": 0, "generator": 0.0, "seconds": 0.0} for side in SIDES}
+WARMED["cpu"] = CPU
 
 
 def turn():
@@ -92,6 +97,33 @@ def _end_warm_up(environment):
         for error in environment.stats.errors.values()
     ]
     environment.stats.reset_all()
+
+
+def _machine_jiffies():
+    """``(busy, total)`` jiffies of all the machine's cores since it started, or None without /proc/stat."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            values = [int(value) for value in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    idle = sum(values[3:5])  # idle and waiting for the disk
+    return sum(values) - idle, sum(values)
+
+
+def _sample_cpu():
+    """Each second of the timed slices, how busy the machine and the load generator were, for the side whose
+    slice it was: whether the servers had the machine to themselves or queued for its cores."""
+    last = (turn(), _machine_jiffies(), time.process_time(), time.monotonic())
+    while last[0]:
+        gevent.sleep(1)
+        now = (turn(), _machine_jiffies(), time.process_time(), time.monotonic())
+        if now[0] == last[0] and now[1] and last[1]:
+            cpu = CPU[now[0]]
+            cpu["busy"] += now[1][0] - last[1][0]
+            cpu["total"] += now[1][1] - last[1][1]
+            cpu["generator"] += now[2] - last[2]
+            cpu["seconds"] += now[3] - last[3]
+        last = now
 
 
 _SPECS = {}
@@ -143,6 +175,7 @@ class OdooUser(HttpUser):
             WARMED["timed_from"] = time.time() + WARM_UP
             if WARM_UP:
                 gevent.spawn_later(WARM_UP, _end_warm_up, self.environment)
+            gevent.spawn_later(WARM_UP, _sample_cpu)
             # the end of the run: both sides had their time
             gevent.spawn_later(WARM_UP + 2 * SECONDS + 1, self.environment.runner.quit)
 
