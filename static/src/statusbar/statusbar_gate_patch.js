@@ -25,7 +25,8 @@ patch(StatusBarField.prototype, {
         });
         if (failure) {
             if (wasDirty) {
-                await record.update({ [name]: previous ? [previous.id, previous.display_name] : false });
+                // a many2one's value in the record: [id, name], or false
+                await record.update({ [name]: previous || false });
             } else {
                 // the deal as it is on the server: discarding alone may restore a save point taken
                 // after the click (the stage and the values its onchange brought stay)

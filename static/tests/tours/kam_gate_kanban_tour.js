@@ -58,6 +58,42 @@ registry.category("web_tour.tours").add("kam_gate_kanban_tour", {
             trigger: "body:not(:has(.modal)) .o_form_saved .o_statusbar_status button.o_arrow_button_current:contains('S1')",
         },
         {
+            content: "an unsaved change first",
+            trigger: ".o_field_widget[name=expected_revenue] input",
+            run: "edit 5000",
+        },
+        {
+            content: "then S2 on the statusbar",
+            trigger: ".o_statusbar_status button:contains('S2')",
+            run: "click",
+        },
+        {
+            content: "refused with the change",
+            trigger: ".modal:contains('cannot move forward')",
+        },
+        {
+            content: "close the refusal",
+            trigger: ".modal:contains('cannot move forward') .modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "the statusbar shows S1 again, the change kept unsaved",
+            trigger: "body:not(:has(.modal)) .o_form_dirty .o_statusbar_status button.o_arrow_button_current:contains('S1')",
+        },
+        {
+            content: "the change kept",
+            trigger: ".o_field_widget[name=expected_revenue] input:value(5,000.00)",
+        },
+        {
+            content: "discard it",
+            trigger: ".o_form_button_cancel",
+            run: "click",
+        },
+        {
+            content: "the deal as saved",
+            trigger: ".o_form_saved .o_statusbar_status button.o_arrow_button_current:contains('S1')",
+        },
+        {
             content: "open the Gate tab",
             trigger: ".o_notebook .nav-link:contains('Gate')",
             run: "click",
