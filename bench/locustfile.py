@@ -312,7 +312,11 @@ class Salesperson(OdooUser):
         deal = self.open_deal(side, self.deal_id(side))
         if side != "addon" or not OWN_ACTIONS:
             return
-        rows = [row for row in (deal or {}).get("kam_gate_rows") or [] if row.get("kind") == "check"]
+        if not deal:
+            return
+        # the Gate tab reads its rows when it opens, as the web client's tab does
+        tab, _ok = self.call(side, "gate tab", "crm.lead", "kam_read_gate_rows", [[deal["id"]]])
+        rows = [row for row in tab or [] if row.get("kind") == "check"]
         if not rows:
             return
         row = random.choice(rows)

@@ -764,6 +764,14 @@ class CrmLead(models.Model):
             )
             self.sudo()._message_log_batch(bodies=dict.fromkeys(self.ids, body))
 
+    @api.readonly
+    def kam_read_gate_rows(self):
+        """The Gate tab's rows of this deal, read when the tab opens: the form does not read them with the
+        deal, so that opening a deal costs no gate query for whoever does not look at its gate. The same
+        access as reading the field (key account users, the deal's record rules)."""
+        self.ensure_one()
+        return self.read(["kam_gate_rows"])[0]["kam_gate_rows"] or []
+
     def action_kam_open_override(self):
         """Open the stage override wizard on these deals (sales managers)."""
         return {

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from lxml import etree
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged, users
@@ -465,13 +466,33 @@ class TestGateTab(KamGateCase):
         with self.assertRaises(UserError):
             deal.with_user(self.user_salesman).write({"kam_gate_rows": []})
 
-    def test_a_form_shows_the_gate_of_the_stage_picked_before_saving(self):
+    def test_the_form_reads_the_rows_when_the_gate_tab_opens(self):
+        """Opening a deal reads no gate row: the Gate tab reads them when it opens, one query, under the
+        field's own access (key account users, the deal's record rules)."""
+        form = self.env["crm.lead"].with_user(self.user_salesman).get_views([(False, "form")])["views"]["form"]
+        arch = etree.fromstring(form["arch"])
+        self.assertFalse(arch.xpath("//field[@name='kam_gate_rows']"), "the form reads the rows with the deal")
+        self.assertTrue(arch.xpath("//page[@name='kam_gate']/widget[@name='kam_gate_rows']"))
         deal = self._new_deal(stage=self.s1)
-        self._meet(deal, self.ms_budget, self.ms_visit)
-        with Form(deal.with_user(self.user_salesman)) as form:
-            self.assertEqual(len(form.kam_gate_rows), 2)
-            form.stage_id = self.s2
-            self.assertEqual([row["name"] for row in form.kam_gate_rows], ["Coach found"])
+        self._meet(deal, self.ms_budget)
+        mine = deal.with_user(self.user_salesman)
+        self._read_as_a_page_does(mine)
+        with self.assertQueryCount(1):
+            rows = mine.kam_read_gate_rows()
+        self.assertEqual(
+            [(row["name"], row["state"]) for row in rows], [("Plant visited", "todo"), ("Budget known", "done")]
+        )
+        self.assertEqual(rows, self._tab(deal))
+        in_s2 = self._deal_in(self.s2).with_user(self.user_salesman)
+        self.assertEqual([row["name"] for row in in_s2.kam_read_gate_rows()], ["Coach found"])
+        self.assertEqual(self._deal_in(self.s4).with_user(self.user_salesman).kam_read_gate_rows(), [])
+        with self.assertRaises(AccessError):
+            deal.with_user(self.user_employee).kam_read_gate_rows()
+        deal.user_id = self.user_sales_manager
+        with self.assertRaises(AccessError):
+            mine.kam_read_gate_rows()
+        with self.assertRaises(ValueError):
+            (deal | self._deal_in(self.s2)).kam_read_gate_rows()
         self.assertFalse(self._tab(self.env["crm.lead"].new({"name": "Unsaved", "type": "opportunity"})))
 
     def test_a_page_of_deals_reads_its_tabs_in_one_query(self):

@@ -1,32 +1,67 @@
 /** @odoo-module **/
 
-import { Component, markup } from "@odoo/owl";
+import { Component, markup, useState } from "@odoo/owl";
 import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
-import { standardFieldProps } from "@web/views/fields/standard_field_props";
+import { useRecordObserver } from "@web/model/relational_model/utils";
+import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
 
 /**
- * The milestones of a deal's current stage, from the plain values the deal's
- * ``kam_gate_rows`` carries (one query with the deal): a list of the rows
- * themselves would read the rows, their milestones and who ticked them.
- * Checklist items are ticked and reset here; a row opens in its own form, where
- * its evidence (a note, files) is kept.
+ * The milestones of a deal's current stage, as plain values read in one query when
+ * the Gate tab opens (``crm.lead.kam_read_gate_rows``): the form does not read them
+ * with the deal, so opening a deal costs no gate query; a list of the rows themselves
+ * would read the rows, their milestones and who ticked them. Read again when the
+ * deal's stage, team or company is saved, and after a tick. Checklist items are
+ * ticked and reset here; a row opens in its own form, where its evidence (a note,
+ * files) is kept.
  */
-export class GateRowsField extends Component {
-    static template = "kam_sales_process.GateRowsField";
-    static props = { ...standardFieldProps };
+export class GateRowsWidget extends Component {
+    static template = "kam_sales_process.GateRowsWidget";
+    static props = { ...standardWidgetProps };
 
     setup() {
         this.orm = useService("orm");
         this.action = useService("action");
+        // rows: null until read; key: the saved position they were read for
+        this.state = useState({ rows: null, key: null });
+        useRecordObserver((record) => this.follow(record));
     }
 
-    /** The rows as the deal carries them. */
+    /** Where the deal stands (``data``: as shown, or as saved): the rows of a stage depend on it, its
+     * team and its company. */
+    position(record, data = record.data) {
+        const { stage_id, team_id, company_id } = data; // many2ones: [id, name] or false
+        return JSON.stringify([record.resId, stage_id?.[0], team_id?.[0], company_id?.[0]]);
+    }
+
+    /** Read the rows again when the saved deal stands elsewhere than they were read for. */
+    async follow(record) {
+        const shown = this.position(record); // followed: a load, a save or a change calls again
+        if (record.isNew) {
+            return;
+        }
+        const saved = record._values ? this.position(record, record._values) : shown;
+        if (saved !== this.state.key) {
+            await this.read(record, saved);
+        }
+    }
+
+    async read(record = this.props.record, key = this.position(record, record._values || record.data)) {
+        const rows = await this.orm.call("crm.lead", "kam_read_gate_rows", [[record.resId]]);
+        Object.assign(this.state, { rows, key });
+    }
+
+    /** A new deal, or a stage, team or company changed and not saved yet: its rows are not known. */
+    get pending() {
+        const record = this.props.record;
+        return record.isNew || (this.state.key !== null && this.position(record) !== this.state.key);
+    }
+
+    /** The rows as read. */
     get value() {
-        const value = this.props.record.data[this.props.name];
-        return Array.isArray(value) ? value : [];
+        return this.pending ? [] : this.state.rows || [];
     }
 
     /** The rows as the table shows them. */
@@ -71,6 +106,12 @@ export class GateRowsField extends Component {
         return (await record.isDirty()) ? record.save() : true;
     }
 
+    /** The deal and its rows as they are now on the server. */
+    async reload() {
+        await this.props.record.load();
+        await this.read();
+    }
+
     async callRow(row, method) {
         if (!(await this.saveDeal())) {
             return;
@@ -78,7 +119,7 @@ export class GateRowsField extends Component {
         try {
             await this.orm.call("kam.lead.milestone", method, [[row.id]]);
         } finally {
-            await this.props.record.load();
+            await this.reload();
         }
     }
 
@@ -95,15 +136,13 @@ export class GateRowsField extends Component {
                 views: [[false, "form"]],
                 target: "new",
             },
-            { onClose: () => this.props.record.load() }
+            { onClose: () => this.reload() }
         );
     }
 }
 
-export const gateRowsField = {
-    component: GateRowsField,
-    displayName: _t("Gate milestones"),
-    supportedTypes: ["json"],
+export const gateRowsWidget = {
+    component: GateRowsWidget,
 };
 
-registry.category("fields").add("kam_gate_rows", gateRowsField);
+registry.category("view_widgets").add("kam_gate_rows", gateRowsWidget);

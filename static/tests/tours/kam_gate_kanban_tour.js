@@ -100,12 +100,12 @@ registry.category("web_tour.tours").add("kam_gate_kanban_tour", {
         },
         {
             content: "tick the milestone",
-            trigger: ".o_field_widget[name=kam_gate_rows] .o_kam_gate_row:contains('Budget known') button[name=action_done]",
+            trigger: ".o_widget_kam_gate_rows .o_kam_gate_row:contains('Budget known') button[name=action_done]",
             run: "click",
         },
         {
             content: "the gate opens",
-            trigger: ".o_field_widget[name=kam_gate_rows] .o_kam_gate_row:contains('Budget known') button[name=action_reset]",
+            trigger: ".o_widget_kam_gate_rows .o_kam_gate_row:contains('Budget known') button[name=action_reset]",
         },
         {
             content: "the tab says so",
@@ -113,7 +113,7 @@ registry.category("web_tour.tours").add("kam_gate_kanban_tour", {
         },
         {
             content: "open the milestone to keep its evidence",
-            trigger: ".o_field_widget[name=kam_gate_rows] .o_kam_gate_row:contains('Budget known') .o_kam_gate_row_open",
+            trigger: ".o_widget_kam_gate_rows .o_kam_gate_row:contains('Budget known') .o_kam_gate_row_open",
             run: "click",
         },
         {
@@ -128,12 +128,63 @@ registry.category("web_tour.tours").add("kam_gate_kanban_tour", {
         },
         {
             content: "the dialog closes on the deal, the milestone still done",
-            trigger: "body:not(:has(.modal)) .o_field_widget[name=kam_gate_rows] .o_kam_gate_row:contains('Budget known') .badge:contains('Done')",
+            trigger: "body:not(:has(.modal)) .o_widget_kam_gate_rows .o_kam_gate_row:contains('Budget known') .badge:contains('Done')",
         },
         {
-            content: "back to the pipeline",
-            trigger: ".o_breadcrumb .breadcrumb-item a",
+            content: "the deal's team, in the Extra Information tab",
+            trigger: ".o_notebook .nav-link:contains('Extra Information')",
             run: "click",
+        },
+        {
+            content: "another team picked, not saved yet",
+            trigger: ".o_field_widget[name=team_id] input",
+            run: "edit Other Team",
+        },
+        {
+            content: "pick it",
+            trigger: ".o_field_widget[name=team_id] .dropdown-item:contains('Other Team')",
+            run: "click",
+        },
+        {
+            content: "back to the Gate tab",
+            trigger: ".o_notebook .nav-link:contains('Gate')",
+            run: "click",
+        },
+        {
+            content: "the tab says its rows show once the deal is saved, not the old team's",
+            trigger: ".o_widget_kam_gate_rows .o_kam_gate_pending:not(:has(.o_kam_gate_row))",
+        },
+        {
+            content: "discard the change",
+            trigger: ".o_form_button_cancel",
+            run: "click",
+        },
+        {
+            content: "the rows as saved again",
+            trigger: ".o_widget_kam_gate_rows .o_kam_gate_row:contains('Budget known') .badge:contains('Done')",
+        },
+        {
+            content: "a new deal",
+            trigger: ".o_form_button_create",
+            run: "click",
+        },
+        {
+            content: "its Gate tab",
+            trigger: ".o_form_editable .o_notebook .nav-link:contains('Gate')",
+            run: "click",
+        },
+        {
+            content: "no rows before it is saved",
+            trigger: ".o_widget_kam_gate_rows .o_kam_gate_pending:contains('once the deal is saved')",
+        },
+        {
+            content: "discard it",
+            trigger: ".o_form_button_cancel",
+            run: "click",
+        },
+        {
+            content: "back on the pipeline",
+            trigger: "body:not(:has(.o_form_view)) .o_opportunity_kanban",
         },
         {
             content: "the badge is green",
