@@ -19,7 +19,10 @@ the sides, slices taking turns spread it over both. Requests are named ``side/ac
 Before the timed slices, a warm-up of ``KAM_LOAD_WARMUP`` seconds (the sides taking turns too)
 does the same mix untimed: Odoo caches each user's record rules and groups in each worker, so
 that a short run's first minute measures mostly first requests of a person on a worker (half of
-them in a 120-second run), which a server that has run for a while no longer serves. The
+them in a 120-second run), which a server that has run for a while no longer serves; and each
+worker runs its first full garbage collection once those caches have grown (0.1-0.4 s, once: the
+addon's workers about 80 s into a 60-s warm-up's load, so in its first timed slice; vanilla's while
+people logged in). The
 warm-up's requests and server errors are written to ``KAM_LOAD_WARMUP_STATS``: its errors count
 like the others, its ticks are checked with the others. So is how busy the machine's cores were during
 each side's timed slices, and this process (the load generator) among them.
@@ -48,7 +51,7 @@ SETUP = {side: json.loads(os.environ[f"KAM_LOAD_SETUP_{side.upper()}"]) for side
 DB = {side: os.environ[f"KAM_LOAD_DB_{side.upper()}"] for side in SIDES}
 REFUSALS = ("odoo.exceptions.UserError", "odoo.exceptions.ValidationError", "odoo.exceptions.AccessError")
 SECONDS = float(os.environ.get("KAM_LOAD_SECONDS", "120"))
-WARM_UP = float(os.environ.get("KAM_LOAD_WARMUP", "60"))
+WARM_UP = float(os.environ.get("KAM_LOAD_WARMUP", "120"))
 #: the addon's own actions (ticks, people added, stages forced) on its side; off in a diagnostic run
 OWN_ACTIONS = os.environ.get("KAM_LOAD_OWN_ACTIONS", "1") != "0"
 #: the slices: an even number of them per side (addon-vanilla-vanilla-addon…), about 20 s each
