@@ -12,8 +12,8 @@ import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
  * The milestones of a deal's current stage, as plain values read in one query when
  * the Gate tab opens (``crm.lead.kam_read_gate_rows``): the form does not read them
  * with the deal, so opening a deal costs no gate query; a list of the rows themselves
- * would read the rows, their milestones and who ticked them. Read again when the
- * deal's stage, team or company is saved, and after a tick. Checklist items are
+ * would read the rows, their milestones and who ticked them. Read again each time
+ * the deal is read from the server (saved, reloaded, after a tick). Checklist items are
  * ticked and reset here; a row opens in its own form, where its evidence (a note,
  * files) is kept.
  */
@@ -26,6 +26,7 @@ export class GateRowsWidget extends Component {
         this.action = useService("action");
         // rows: null until read; key: the saved position they were read for
         this.state = useState({ rows: null, key: null });
+        this.readFrom = null;
         useRecordObserver((record) => this.follow(record));
     }
 
@@ -36,19 +37,18 @@ export class GateRowsWidget extends Component {
         return JSON.stringify([record.resId, stage_id?.[0], team_id?.[0], company_id?.[0]]);
     }
 
-    /** Read the rows again when the saved deal stands elsewhere than they were read for. */
+    /** Read the rows again whenever the deal is read from the server (opened, saved, reloaded): a
+     * condition milestone may follow a field just saved; not on a change not saved yet. */
     async follow(record) {
-        const shown = this.position(record); // followed: a load, a save or a change calls again
-        if (record.isNew) {
-            return;
-        }
-        const saved = record._values ? this.position(record, record._values) : shown;
-        if (saved !== this.state.key) {
-            await this.read(record, saved);
+        this.position(record); // followed: a load, a save or a change calls again
+        if (!record.isNew && record._values !== this.readFrom) {
+            await this.read(record);
         }
     }
 
-    async read(record = this.props.record, key = this.position(record, record._values || record.data)) {
+    async read(record = this.props.record) {
+        this.readFrom = record._values; // the deal's values as last read from the server
+        const key = this.position(record, record._values);
         const rows = await this.orm.call("crm.lead", "kam_read_gate_rows", [[record.resId]]);
         Object.assign(this.state, { rows, key });
     }
@@ -108,8 +108,11 @@ export class GateRowsWidget extends Component {
 
     /** The deal and its rows as they are now on the server. */
     async reload() {
-        await this.props.record.load();
-        await this.read();
+        const record = this.props.record;
+        await record.load();
+        if (record._values !== this.readFrom) {
+            await this.read(record);
+        }
     }
 
     async callRow(row, method) {

@@ -101,5 +101,33 @@ registry.category("web_tour.tours").add("kam_domain_milestone_badge_tour", {
             content: "the small deal does not: 0 of 2",
             trigger: ".o_kanban_record:contains('Small retrofit') .o_kam_gate_badge:contains('0/2')",
         },
+        {
+            content: "open the small deal",
+            trigger: ".o_kanban_record:contains('Small retrofit') .o_kanban_record_title, .o_kanban_record:contains('Small retrofit') span:contains('Small retrofit')",
+            run: "click",
+        },
+        {
+            content: "its Gate tab",
+            trigger: ".o_notebook .nav-link:contains('Gate')",
+            run: "click",
+        },
+        {
+            content: "the condition is not met",
+            trigger: ".o_widget_kam_gate_rows .o_kam_gate_row:contains('Large deal') .badge:not(:contains('Done'))",
+        },
+        {
+            content: "the deal grows",
+            trigger: ".o_field_widget[name=expected_revenue] input",
+            run: "edit 250000",
+        },
+        {
+            content: "save it",
+            trigger: ".o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "saved, the tab shows the condition met",
+            trigger: ".o_form_saved .o_widget_kam_gate_rows .o_kam_gate_row:contains('Large deal') .badge:contains('Done')",
+        },
     ],
 });
