@@ -108,11 +108,8 @@ export class GateRowsWidget extends Component {
 
     /** The deal and its rows as they are now on the server. */
     async reload() {
-        const record = this.props.record;
-        await record.load();
-        if (record._values !== this.readFrom) {
-            await this.read(record);
-        }
+        await this.props.record.load();
+        await this.follow(this.props.record);
     }
 
     async callRow(row, method) {
