@@ -3,6 +3,7 @@ from collections import defaultdict
 from markupsafe import Markup
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, Query
 
 from ..kam_sales_process.gates import shorten
 from ..kam_sales_process.vocabulary import ATTITUDE_LABELS, PERSONAL_LEVEL_LABELS, STYLE_LABELS
@@ -126,14 +127,104 @@ class KamStakeholder(models.Model):
     ]
 
     def web_read(self, specification):
-        # The list shows each person's name and job position, both read in sudo (a many2one's display
-        # name, a related field): the first of them would fetch every column of the people (some fifty),
-        # their name needs these. A list that shows neither (the person's id only) fetches nobody.
-        person = specification.get("partner_id")
-        named = isinstance(person, dict) and "display_name" in (person.get("fields") or ())
-        if self and (named or "function" in specification):
-            self.partner_id.sudo().fetch(_PARTNER_SHOWN)
+        # What the buying-centre list shows of its people besides their own columns (their contact's name and
+        # job position, their roles) Odoo reads in three queries: see _kam_fetch_shown, which makes them one.
+        if self.ids:
+            self.browse(self.ids)._kam_fetch_shown(specification)
         return super().web_read(specification)
+
+    def _kam_fetch_shown(self, specification):
+        """Put in the cache, in one query, what ``web_read(specification)`` shows of these people besides
+        their own columns: their contact's name and job position, their roles' ids and the roles' columns.
+
+        Odoo would ask three queries: the contacts (in sudo: a many2one's display name and a related field
+        are read in sudo; all their columns, some fifty, where the name needs seven), the pairs of people
+        and roles (with the roles' record rules), then the roles. Here one query joins them, with the same
+        result: the contacts in sudo, the pairs in the roles' order (archived roles among them, as Odoo
+        caches a many2many and leaves them out when it is shown), the roles' names in the reader's
+        language. Where the roles have record rules for this user, they are left to Odoo. Nothing in the
+        cache is overwritten; what the reader may not see is still refused by ``web_read``'s own checks on
+        what it returns.
+        """
+        person = specification.get("partner_id")
+        people = (isinstance(person, dict) and "display_name" in (person.get("fields") or ())) or (
+            "function" in specification
+        )
+        role_field = self._fields["role_ids"]
+        Role = self.env[role_field.comodel_name]
+        roles = "role_ids" in specification and not self.env["ir.rule"]._compute_domain(Role._name, "read")
+        if not (people or roles):
+            return
+        Partner = self.env["res.partner"]
+        query = Query(self.env, self._table)
+        query.add_where(SQL("%s IN %s", SQL.identifier(self._table, "id"), tuple(self.ids)))
+        terms = [SQL.identifier(self._table, "id")]
+        if people:
+            partner = query.make_alias(self._table, "partner_id")
+            query.add_join(
+                "LEFT JOIN",
+                partner,
+                Partner._table,
+                SQL("%s = %s", SQL.identifier(partner, "id"), self._field_to_sql(self._table, "partner_id")),
+            )
+            terms += [SQL.identifier(partner, "id"), *(Partner._field_to_sql(partner, name) for name in _PARTNER_SHOWN)]
+        role_columns = []
+        if roles:
+            relation = query.make_alias(self._table, role_field.name)
+            role = query.make_alias(relation, role_field.column2)
+            query.add_join(
+                "LEFT JOIN",
+                relation,
+                role_field.relation,
+                SQL(
+                    "%s = %s",
+                    SQL.identifier(relation, role_field.column1, to_flush=role_field),
+                    SQL.identifier(self._table, "id"),
+                ),
+            )
+            query.add_join(
+                "LEFT JOIN",
+                role,
+                Role._table,
+                SQL("%s = %s", SQL.identifier(role, "id"), SQL.identifier(relation, role_field.column2)),
+            )
+            role_columns = [
+                field
+                for field in Role._fields.values()
+                if field.store
+                and field.column_type
+                and field.prefetch is True
+                and field.name != "id"
+                and field.type != "binary"
+                and field.is_accessible(self.env)
+                # with every language's text asked for, translated columns are left to Odoo's fetch
+                and not (field.translate and self.env.context.get("prefetch_langs"))
+            ]
+            terms += [SQL.identifier(role, "id"), *(Role._field_to_sql(role, field.name) for field in role_columns)]
+            query.order = Role._order_to_sql(Role._order, query, alias=role)
+        partners, pairs, shown_roles = {}, defaultdict(list), {}
+        width = len(_PARTNER_SHOWN) + 1 if people else 0
+        for row in self.env.execute_query(query.select(*terms)):
+            stakeholder_id, person, role = row[0], row[1 : 1 + width], row[1 + width :]
+            if people:
+                partner_id, *values = person
+                if partner_id:
+                    partners.setdefault(partner_id, values)
+            if roles:
+                role_id, *values = role
+                if role_id:
+                    pairs[stakeholder_id].append(role_id)
+                    shown_roles.setdefault(role_id, values)
+        cache = self.env.cache
+        if partners:
+            records = Partner.browse(list(partners))
+            for index, name in enumerate(_PARTNER_SHOWN):
+                cache.insert_missing(records, Partner._fields[name], [values[index] for values in partners.values()])
+        if roles:
+            cache.insert_missing(self, role_field, [tuple(pairs[id_]) for id_ in self._ids])
+            records = Role.browse(list(shown_roles))
+            for index, field in enumerate(role_columns):
+                cache.insert_missing(records, field, [values[index] for values in shown_roles.values()])
 
     @api.model
     def _check_unique_partner(self, pairs, exclude_ids=()):

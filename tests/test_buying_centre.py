@@ -550,6 +550,67 @@ class TestListsOfADeal(BuyingCentreCase):
             as_odoo_reads, as_odoo_shows, _email_read = web_read()
         self.assertEqual((queries, values), (as_odoo_reads, as_odoo_shows))
 
+    def test_the_people_their_contacts_and_their_roles_are_read_in_one_query_as_odoo_shows_them(self):
+        """What the list shows of its people besides their own columns (their contact's name and job
+        position, their roles' names and colours): one query where Odoo asks three, the same values, in the
+        reader's language, in the roles' order, an archived role left out as by Odoo."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        champion = self.coach.copy({"name": "Former Champion", "code": "former_champion", "sequence": 0})
+        champion.action_archive()
+        self.decision.update_field_translations("name", {"zh_CN": "决策者"})
+        self._tag(self.ceo, self.decision, champion, influence=90)
+        self._tag(self.cto, influence=60)  # no role
+        self._tag(self.insider, self.technical, self.coach, influence=50)
+        self.env.flush_all()
+        spec = {"kam_has_stakeholders": {}, "kam_stakeholder_ids": {"fields": {
+            "partner_id": {"fields": {"display_name": {}}}, "function": {},
+            "role_ids": {"fields": {"display_name": {}, "color": {}}}, "influence": {}}}}  # fmt: skip
+
+        def web_read(deal):
+            deal.env.invalidate_all()
+            deal.mapped("kam_has_stakeholders")
+            before = self.env.cr.sql_log_count
+            [values] = deal.web_read(spec)
+            return self.env.cr.sql_log_count - before, values
+
+        for lang in ("en_US", "zh_CN"):
+            deal = self.deal.with_user(self.user_salesman).with_context(lang=lang)
+            web_read(deal)  # the record rules into Odoo's caches
+            queries, values = web_read(deal)
+            with patch.object(KamStakeholder, "web_read", _odoo_web_read):
+                as_odoo_reads, as_odoo_shows = web_read(deal)
+            self.assertEqual(values, as_odoo_shows)
+            self.assertEqual(as_odoo_reads - queries, 2)
+        roles = [[role["id"] for role in person["role_ids"]] for person in values["kam_stakeholder_ids"]]
+        self.assertEqual(roles, [self.decision.ids, [], (self.technical | self.coach).ids])
+        self.assertEqual(values["kam_stakeholder_ids"][0]["role_ids"][0]["display_name"], "决策者")
+        # archived, the role is still the person's: shown again once restored
+        champion.action_unarchive()
+        _queries, values = web_read(deal)
+        self.assertEqual(
+            [role["id"] for role in values["kam_stakeholder_ids"][0]["role_ids"]], champion.ids + self.decision.ids
+        )
+        # with record rules on the roles for this user, the roles are left to Odoo's read (and its rules)
+        self.env["ir.rule"].create({
+            "name": "No coaches", "model_id": self.env["ir.model"]._get_id("kam.buying.role"),
+            "domain_force": "[('code', '!=', 'coach')]", "perm_read": True,
+        })  # fmt: skip
+        deal = self.deal.with_user(self.user_salesman)
+        web_read(deal)
+        queries, values = web_read(deal)
+        with patch.object(KamStakeholder, "web_read", _odoo_web_read):
+            as_odoo_reads, as_odoo_shows = web_read(deal)
+        self.assertEqual(values, as_odoo_shows)
+        self.assertEqual(as_odoo_reads - queries, 0)  # the contacts in one query, as Odoo's own
+        self.assertEqual(
+            [[role["id"] for role in person["role_ids"]] for person in values["kam_stakeholder_ids"]],
+            [(champion | self.decision).ids, [], self.technical.ids],
+        )
+        # a reader who may not read the roles is refused them, as by Odoo
+        self.env["ir.model.access"].search([("model_id.model", "=", "kam.buying.role")]).write({"perm_read": False})
+        with self.assertRaises(AccessError):
+            web_read(deal)
+
     def test_the_flags_follow_the_lines_wherever_they_go(self):
         other = self.deal.copy({"name": "Sinter plant"})
         entry = self._tag(self.ceo, self.decision)
