@@ -262,6 +262,18 @@ class TestStakeholders(BuyingCentreCase):
         self.assertEqual(visible, mine)
         with self.assertRaises(AccessError):
             theirs.with_user(self.user_salesman).read(["partner_id"])
+        # as the list reads them (names and roles joined in one query first): refused all the same
+        spec = {"partner_id": {"fields": {"display_name": {}}}, "function": {},
+                "role_ids": {"fields": {"display_name": {}, "color": {}}}}  # fmt: skip
+        for people in (theirs, mine | theirs):
+            people.env.invalidate_all()
+            with self.assertRaises(AccessError):
+                people.with_user(self.user_salesman).web_read(spec)
+        [shown] = mine.with_user(self.user_salesman).web_read(spec)
+        self.assertEqual(
+            (shown["partner_id"]["display_name"], shown["function"], [r["id"] for r in shown["role_ids"]]),
+            ("Anshan Steel Works, Wang Jun", "CEO", self.decision.ids),
+        )
         all_docs = (
             self.env["kam.stakeholder"].with_user(self.user_sales_all).search([("id", "in", (mine | theirs).ids)])
         )
