@@ -5,6 +5,16 @@ from collections import defaultdict
 from odoo import fields
 
 
+def prefetched_columns(model):
+    """The fields Odoo's fetch reads from ``model``'s table with any of them: stored in a column of it,
+    prefetched with the others, readable by the model's user."""
+    return [
+        field
+        for field in model._fields.values()
+        if field.store and field.column_type and field.prefetch is True and field.is_accessible(model.env)
+    ]
+
+
 class DealLines(fields.One2many):
     """A deal's lines (its buying centre, its competitors in play) that cost no query on a deal without any,
     and one query on a deal with some.
@@ -50,11 +60,7 @@ class DealLines(fields.One2many):
         comodel = records.env[self.comodel_name].with_context(**context)
         inverse = self.inverse_name
         domain = [*self.get_domain_list(records), (inverse, "in", records.ids)]
-        names = [
-            name
-            for name, field in comodel._fields.items()
-            if field.store and field.column_type and field.prefetch is True and field.is_accessible(records.env)
-        ]
+        names = [field.name for field in prefetched_columns(comodel)]
         order = ", ".join(term for term in comodel._order.split(",") if term.split()[0] != inverse)
         lines = comodel.search_fetch(domain, names, order=order or None)
         group = defaultdict(list)

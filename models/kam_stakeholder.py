@@ -7,6 +7,7 @@ from odoo.tools import SQL, Query
 
 from ..kam_sales_process.gates import shorten
 from ..kam_sales_process.vocabulary import ATTITUDE_LABELS, PERSONAL_LEVEL_LABELS, STYLE_LABELS
+from .kam_fields import prefetched_columns
 from .kam_guards import check_parents_writable, drop_forged_defaults, field_labels, parent_ids, strip_forged_defaults
 
 ATTITUDES = list(ATTITUDE_LABELS)
@@ -190,13 +191,9 @@ class KamStakeholder(models.Model):
             )
             role_columns = [
                 field
-                for field in Role._fields.values()
-                if field.store
-                and field.column_type
-                and field.prefetch is True
-                and field.name != "id"
+                for field in prefetched_columns(Role)
+                if field.name != "id"
                 and field.type != "binary"
-                and field.is_accessible(self.env)
                 # with every language's text asked for, translated columns are left to Odoo's fetch
                 and not (field.translate and self.env.context.get("prefetch_langs"))
             ]
