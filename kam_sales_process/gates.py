@@ -6,9 +6,11 @@ its company, its stage and whether it is active.  The transition rule
 be met, and which stages open again:
 
 - Moving from stage S to a stage T with a higher sequence, within the same
-  pipeline and company, clears S and every stage whose sequence lies strictly
-  between the two.  Moving back, or sideways to a stage of the same sequence,
-  clears nothing.
+  pipeline and company, clears S, the other stages of S's sequence and every
+  stage whose sequence lies strictly between the two: stages of one sequence
+  are one level, left only with all their milestones met (else a step sideways
+  to a sibling without milestones, then forward, would skip them).  Moving
+  back, or sideways to a stage of the same sequence, clears nothing.
 - Creating a deal, moving it into another pipeline (its team changes),
   changing its company and restoring it from the archive each count as moving
   it to its stage from the first stage of its pipeline.
@@ -66,8 +68,9 @@ def stages_to_clear(pipeline: Pipeline, from_stage: Hashable | None, to_stage: H
     from the first stage of the pipeline.  A ``to_stage`` outside the pipeline
     lies beyond its last stage; a ``from_stage`` outside it too (a move from
     there is a move back).  The answer follows the pipeline order: the stage
-    left, then every stage whose sequence lies strictly between the two.  It is
-    empty when the target's sequence is not higher.
+    left, then the other stages of its sequence and every stage whose sequence
+    lies strictly between the two.  It is empty when the target's sequence is
+    not higher.
     """
     if not pipeline or to_stage is None:
         return ()
@@ -78,11 +81,11 @@ def stages_to_clear(pipeline: Pipeline, from_stage: Hashable | None, to_stage: H
         return ()  # from beyond the last stage: back or sideways
     low = sequences[from_stage]
     if to_stage not in sequences:
-        return (from_stage, *(stage for stage, seq in pipeline if seq > low))
+        return (from_stage, *(stage for stage, seq in pipeline if seq >= low and stage != from_stage))
     high = sequences[to_stage]
     if high <= low:
         return ()
-    return (from_stage, *(stage for stage, seq in pipeline if low < seq < high))
+    return (from_stage, *(stage for stage, seq in pipeline if low <= seq < high and stage != from_stage))
 
 
 def stages_reopened(pipeline: Pipeline, to_stage: Hashable | None) -> tuple[Hashable, ...]:

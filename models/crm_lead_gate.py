@@ -518,7 +518,7 @@ class CrmLead(models.Model):
         Row._kam_refresh_rows(conditions)
         new_rows._refresh_states()
         if adopt:
-            leads._kam_grandfather()
+            leads._kam_grandfather(adopting=True)
 
     def _kam_recompute_milestone_rows(self):
         """A batch of a background job: these deals' rows settled with their process (grandfathering)."""
@@ -711,7 +711,7 @@ class CrmLead(models.Model):
     # Grandfathering: deals placed without the gate, on purpose
     # ------------------------------------------------------------------
 
-    def _kam_grandfather(self):
+    def _kam_grandfather(self, adopting=False):
         """Settle the rows of these deals with where they stand, without a gate check.
 
         The rows of every stage before the deal's stage (every stage of the
@@ -720,24 +720,34 @@ class CrmLead(models.Model):
         its stage and of later ones are live again.  Used for deals placed by
         an audited path and for deals already standing past a milestone when it
         is added (or when stages are re-ordered).
+
+        ``adopting`` (a milestone added, stages re-ordered, a pipeline re-mapped):
+        an archived deal is settled where it stood when it was last active, not
+        where it was moved since (a move of an archived deal is not checked:
+        restoring it is), so that it gains nothing from a manager's change.
         """
         leads = self.sudo()
         Stage, Milestone = self.env["crm.stage"], self.env["kam.milestone"]
-        past, ahead = {}, {}
+        past, ahead, placed = {}, {}, {}
         for lead in leads:
             if not lead.stage_id:
                 continue
             pipeline = Stage._kam_get_pipeline(lead.team_id.id)
             level = dict(pipeline).get(lead.stage_id.id)
             before = {stage_id for stage_id, seq in pipeline if level is None or seq < level}
-            after = {stage_id for stage_id, _seq in pipeline} - before
+            placed[lead.id] = (pipeline, before)
             scope = (lead.team_id.id, lead.company_id.id)
             past[lead.id] = Milestone._kam_get_wanted(before, *scope) if before else set()
-            ahead[lead.id] = Milestone._kam_get_wanted(after, *scope) if after else set()
+            ahead[lead.id] = Milestone._kam_get_wanted(set(dict(pipeline)) - before, *scope)
         if not any(past.values()) and not any(ahead.values()):
             return
+        rows = self.env["kam.lead.milestone"]._kam_fetch_rows(list(past))
+        if adopting:
+            leads.filtered(lambda lead: lead.id in past and not lead.active)._kam_settle_where_archived(
+                placed, past, ahead
+            )
         to_pass, to_grandfather, to_reopen = [], [], []
-        for row in self.env["kam.lead.milestone"]._kam_fetch_rows(list(past)):
+        for row in rows:
             if row.milestone_id in past[row.lead_id]:
                 if not row.met:
                     to_grandfather.append(row.id)
@@ -752,10 +762,31 @@ class CrmLead(models.Model):
             Row.browse(to_pass).write({"passed": True})
         Row._kam_reopen_rows(to_reopen)  # live again, as after a move back
 
+    def _kam_settle_where_archived(self, placed, past, ahead):
+        """For ``_kam_grandfather`` adopting: these archived deals are settled where they stood when last active
+        (their last stay in the stage history), or where they stand now if that is before it; not at all if
+        they changed pipeline or company since, or were never active opportunities (no stay). ``placed`` gives
+        each deal's pipeline and the stages before its own; ``past`` and ``ahead`` are narrowed here."""
+        Milestone = self.env["kam.milestone"]
+        stays = self.env["kam.stage.history"]._kam_last_stays(self.ids)
+        for lead in self:
+            pipeline, before = placed[lead.id]
+            levels = dict(pipeline)
+            stay = stays.get(lead.id)
+            if not stay or (stay[1] or False, stay[2] or False) != (lead.team_id.id, lead.company_id.id):
+                before = set()
+            elif not stay[3]:  # a deal won, then archived, stood beyond every stage: where it stands now
+                level = levels.get(stay[0])
+                before = {stage_id for stage_id in before if level is not None and levels[stage_id] < level}
+            scope = (lead.team_id.id, lead.company_id.id)
+            past[lead.id] = Milestone._kam_get_wanted(before, *scope) if before else set()
+            ahead[lead.id] = Milestone._kam_get_wanted(set(levels) - before, *scope)
+
     def _kam_place_by_bypass(self):
         """Deals placed by an audited path: grandfathered where they stand, the reason in their chatter."""
         bypass = gate_bypass(self.env)
-        self._kam_grandfather()
+        # a re-mapping moves deals already there: an archived one is settled where it stood when last active
+        self._kam_grandfather(adopting=bypass.kind == GateBypass.REMAPPED)
         if bypass.kind == GateBypass.HISTORY and bypass.reason:
             body = self.env._(
                 "Imported as history by %(user)s: %(reason)s",
@@ -769,7 +800,8 @@ class CrmLead(models.Model):
         """The Gate tab's rows of this deal, read when the tab opens: the form does not read them with the
         deal, so that opening a deal costs no gate query for whoever does not look at its gate. The same
         access as reading the field (key account users, the deal's record rules)."""
-        self.ensure_one()
+        if len(self) != 1:
+            raise UserError(self.env._("The Gate tab shows the milestones of one deal at a time."))
         return self.read(["kam_gate_rows"])[0]["kam_gate_rows"] or []
 
     def action_kam_open_override(self):

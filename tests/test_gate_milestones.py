@@ -491,7 +491,7 @@ class TestGateTab(KamGateCase):
         deal.user_id = self.user_sales_manager
         with self.assertRaises(AccessError):
             mine.kam_read_gate_rows()
-        with self.assertRaises(ValueError):
+        with self.assertRaisesRegex(UserError, "one deal at a time"):
             (deal | self._deal_in(self.s2)).kam_read_gate_rows()
         self.assertFalse(self._tab(self.env["crm.lead"].new({"name": "Unsaved", "type": "opportunity"})))
 

@@ -136,7 +136,8 @@ def expected_move(pipeline, before, after):
     high = sequences.get(after.stage, float("inf"))  # outside the pipeline: beyond its last stage
     if high <= low:
         return set(), reopen
-    return {origin} | {stage for stage, seq in pipeline if low < seq < high}, reopen
+    # stages of one sequence are one level: leaving it needs all of them (the stage left's siblings too)
+    return {origin} | {stage for stage, seq in pipeline if low <= seq < high}, reopen
 
 
 @tagged("post_install", "-at_install")
@@ -163,6 +164,8 @@ class TestGateModel(KamCase):
             Stage.create({"name": f"A{i}", "sequence": seq, "team_id": cls.ta.id})
             for i, seq in ((1, 10), (2, 20), (3, 30))
         )
+        # A2's sibling (same sequence, no milestone): a step sideways to it, then forward, must skip nothing
+        cls.a2b = Stage.create({"name": "A2b", "sequence": 20, "team_id": cls.ta.id})
         cls.aw = Stage.create({"name": "AW", "sequence": 70, "is_won": True, "team_id": cls.ta.id})
         cls.sh = Stage.create({"name": "SH", "sequence": 25, "team_id": False})
         cls.b1 = Stage.create({"name": "B1", "sequence": 10, "team_id": cls.tb.id})
@@ -197,7 +200,14 @@ class TestGateModel(KamCase):
                 evidence=bool(extra.get("evidence_required")),
             )
         cls.pipelines = {
-            cls.ta.id: [(cls.a1.id, 10), (cls.a2.id, 20), (cls.sh.id, 25), (cls.a3.id, 30), (cls.aw.id, 70)],
+            cls.ta.id: [
+                (cls.a1.id, 10),
+                (cls.a2.id, 20),
+                (cls.a2b.id, 20),
+                (cls.sh.id, 25),
+                (cls.a3.id, 30),
+                (cls.aw.id, 70),
+            ],
             cls.tb.id: [(cls.b1.id, 10), (cls.sh.id, 25), (cls.bw.id, 50)],
             cls.tc.id: [(cls.sh.id, 25)],
         }
@@ -238,7 +248,7 @@ class TestGateModel(KamCase):
 def make_machine(case, stats):
     env = case.env
     companies = [case.company_1.id, case.company_2.id]
-    stage_ids = [case.a1.id, case.a2.id, case.sh.id, case.a3.id, case.aw.id, case.b1.id, case.bw.id]
+    stage_ids = [case.a1.id, case.a2.id, case.a2b.id, case.sh.id, case.a3.id, case.aw.id, case.b1.id, case.bw.id]
     teams = [case.ta.id, case.tb.id, case.tc.id]
 
     class GateMachine(RuleBasedStateMachine):
@@ -341,14 +351,30 @@ def make_machine(case, stats):
             for ms in reopen - clear:
                 deal.rows[ms].passed = False
 
-        def grandfather(self, deal):
-            """The model of ``_kam_grandfather``: settle the rows with where the deal stands."""
+        def grandfather(self, deal, adopting=False):
+            """The model of ``_kam_grandfather``: settle the rows with where the deal stands; adopting a new
+            milestone, an archived deal where it stood when last active (its last stay in the stage history, read
+            from the database), or where it stands if that is before; not at all if it changed pipeline or
+            company since, or has no stay."""
             self.ensure_rows(deal)
             if not deal.position.stage:
                 return
             pipeline = self.pipeline(deal.position.team)
             level = dict(pipeline).get(deal.position.stage)
             past = {stage for stage, seq in pipeline if level is None or seq < level}
+            if adopting and not deal.position.active:
+                env.flush_all()
+                env.cr.execute(
+                    """SELECT stage_id, team_id, company_id, exit_kind FROM kam_stage_history
+                        WHERE lead_id = %s ORDER BY date_in DESC, id DESC LIMIT 1""",
+                    [deal.id],
+                )
+                stay = env.cr.fetchone()
+                if not stay or (stay[1] or False, stay[2] or False) != (deal.position.team, deal.position.company):
+                    past = set()
+                elif stay[3] != "won":
+                    left = dict(pipeline).get(stay[0])
+                    past = {stage for stage, seq in pipeline if stage in past and left is not None and seq < left}
             for ms in self.milestones_of(past, deal.position):
                 row = deal.rows[ms]
                 if not self.met(deal, ms):
@@ -809,7 +835,7 @@ def make_machine(case, stats):
                 team = env["crm.stage"].browse(stage).team_id.id
                 for deal in self.deals.values():
                     if shared or deal.position.team == team:
-                        self.grandfather(deal)
+                        self.grandfather(deal, adopting=True)
 
         # --- the inputs of the other kinds ------------------------------------------------------
 

@@ -48,14 +48,19 @@ def test_from_beyond_the_last_stage_every_move_is_back():
     assert stages_to_clear(PIPELINE, "other_team_won", "other_team_lost") == ()
 
 
-def test_same_sequence_is_sideways_and_not_between():
+def test_same_sequence_is_one_level():
     pipeline = [(10, 1), (11, 1), (12, 2), (13, 3)]
+    # sideways: nothing to clear
     assert stages_to_clear(pipeline, 10, 11) == ()
+    assert stages_to_clear(pipeline, 11, 10) == ()
     assert first_stage(pipeline) == 10
-    # 11 shares the sequence of the stage left: it is not "between".
-    assert stages_to_clear(pipeline, 10, 13) == (10, 12)
-    # Leaving 11 for 13 clears 11 itself, not its sibling 10.
-    assert stages_to_clear(pipeline, 11, 13) == (11, 12)
+    # leaving the level clears all of it: a step sideways to a sibling, then forward, skips nothing
+    assert stages_to_clear(pipeline, 10, 13) == (10, 11, 12)
+    assert stages_to_clear(pipeline, 11, 13) == (11, 10, 12)
+    assert stages_to_clear(pipeline, 11, 12) == (11, 10)
+    assert stages_to_clear(pipeline, 11, "elsewhere") == (11, 10, 12, 13)
+    # entering the pipeline starts from its first stage, the whole first level with it
+    assert stages_to_clear(pipeline, None, 12) == (10, 11)
 
 
 def test_empty_pipeline():
