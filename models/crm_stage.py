@@ -1,5 +1,6 @@
 from odoo import api, fields, models, tools
 
+from .kam_fields import FiniteFloat
 from .kam_process_template import FUNNEL_GRADES
 
 
@@ -16,7 +17,7 @@ class CrmStage(models.Model):
     kam_funnel_grade = fields.Selection(
         FUNNEL_GRADES, string="Funnel Grade", help="The funnel grade of deals in this stage (F 10 % to A 100 %)."
     )
-    kam_default_probability = fields.Float(
+    kam_default_probability = FiniteFloat(
         string="Funnel Probability (%)",
         help="The win probability of the stage's funnel grade: a reference for forecasts; the deal's own "
         "probability still comes from Odoo's predictive scoring or the salesperson.",

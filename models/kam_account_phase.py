@@ -20,6 +20,7 @@ from ..kam_sales_process.vocabulary import (
     PHASE_LABELS,
     WATCHED_PHASES,
 )
+from .kam_fields import FiniteFloat
 
 
 class KamAccount(models.Model):
@@ -40,7 +41,7 @@ class KamAccount(models.Model):
         readonly=True,
         help="Every phase change of this account: who, when, why.",
     )
-    share_of_wallet = fields.Float(
+    share_of_wallet = FiniteFloat(
         string="Share of Wallet (%)",
         help="Your estimate of the share of the customer's spend in your category that goes to you.",
     )

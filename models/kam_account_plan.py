@@ -16,6 +16,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..kam_sales_process.vocabulary import COMPANY_LEVEL_LABELS, PERSONAL_LEVEL_LABELS, PERSONAL_LEVELS, PHASE_LABELS
+from .kam_fields import FiniteFloat, FiniteMonetary
 from .kam_guards import (
     check_parents_writable,
     drop_forged_defaults,
@@ -75,16 +76,16 @@ class KamAccountPlan(models.Model):
         string="Current", compute="_compute_is_current", search="_search_is_current", help="Today lies in the period."
     )
     # --- objectives -------------------------------------------------------------------
-    revenue_target = fields.Monetary(
+    revenue_target = FiniteMonetary(
         currency_field="currency_id", tracking=True, help="Revenue to win from the account in the period."
     )
-    wallet_estimate = fields.Monetary(
+    wallet_estimate = FiniteMonetary(
         string="Customer's Spend",
         currency_field="currency_id",
         help="Your estimate of what the customer spends in the period on the categories you sell: the base of the "
         "share of wallet.",
     )
-    share_target = fields.Float(
+    share_target = FiniteFloat(
         string="Share of Wallet Target (%)", help="Share of the customer's spend to win: our revenue / their spend."
     )
     phase_target = fields.Selection(
@@ -156,6 +157,7 @@ class KamAccountPlan(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         clean = drop_forged_defaults(self, {"name"})
+        parent_ids(self, vals_list, "account_id")  # an id or refused in words, before anything reads it
         for vals in vals_list:
             refuse_system_fields(self, vals, {"name"})
         return super(KamAccountPlan, clean).create(vals_list)
@@ -576,6 +578,8 @@ class KamAccountPlanAction(models.Model):
             refuse_system_fields(self, vals)
         plans = self.env["kam.account.plan"].browse(set(parent_ids(self, vals_list, "plan_id")))
         check_parents_writable(self, plans)
+        parent_ids(self, vals_list, "objective_id")  # ids or refused in words, like the plan
+        parent_ids(self, vals_list, "user_id")
         for vals in vals_list:
             vals.pop("date_done", None)
             if vals.get("done"):
@@ -584,6 +588,8 @@ class KamAccountPlanAction(models.Model):
 
     def write(self, vals):
         refuse_system_fields(self, vals)
+        parent_ids(self, [vals], "objective_id", defaults=False)
+        parent_ids(self, [vals], "user_id", defaults=False)
         vals = dict(vals)
         vals.pop("date_done", None)
         # The owner of an action may tick it; anything else needs the right to edit the plan.

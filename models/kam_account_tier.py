@@ -29,6 +29,7 @@ from ..kam_sales_process.tiering import (
 from ..kam_sales_process.tiering import score_account as score_figures
 from ..kam_sales_process.vocabulary import DEEP_LEVELS, QUADRANT_LABELS, RATING_CODES, RATING_LABELS, STAR_LABELS
 from .kam_account import BULK_CREATE
+from .kam_fields import FiniteFloat
 
 #: Figures written by a scoring run (derived data).
 FIGURE_FIELDS = (
@@ -112,7 +113,7 @@ class KamAccount(models.Model):
         readonly=True,
         help="People in the account's buying centres with whom the relationship reached opinions, behaviour or values.",
     )
-    margin_rate = fields.Float(
+    margin_rate = FiniteFloat(
         string="Estimated Margin (%)",
         help="Your estimate of the gross margin earned on this account: the profit axis of the quadrant.",
     )

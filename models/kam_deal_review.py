@@ -8,11 +8,11 @@ next steps into activities for the salespeople and posts a summary in each
 deal's chatter.  Closed reviews are kept as they were.
 """
 
-from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..kam_sales_process.review import ranking
+from .kam_fields import FiniteFloat
 
 #: what tells the write that the Close button closes the review: no client can send this object
 REVIEW_CLOSING = object()
@@ -44,7 +44,7 @@ class KamDealReview(models.Model):
         help="The sales lead who runs the meeting.",
     )
     date = fields.Datetime(required=True, default=fields.Datetime.now, tracking=True)
-    duration = fields.Float(default=1.0, help="Length of the meeting in hours.")
+    duration = FiniteFloat(default=1.0, help="Length of the meeting in hours.")
     participant_ids = fields.Many2many(
         "res.users",
         "kam_deal_review_participant_rel",
@@ -217,6 +217,8 @@ class KamDealReview(models.Model):
         return True
 
     def _kam_ranking_summary(self):
+        """The note closing the review in its chatter: what was reviewed, not who ranked where. Every participant
+        reads the review's chatter, and a salesperson sees only their own rank (the Ranking tab, its rules)."""
         self.ensure_one()
         totals = {}
         for line in self.line_ids:
@@ -225,18 +227,9 @@ class KamDealReview(models.Model):
         ranks = ranking(totals)
         if not ranks:
             return self.env._("Review closed: %(count)s deals, no scores given.", count=len(self.line_ids))
-        items = Markup("").join(
-            Markup("<li>%s</li>")
-            % self.env._(
-                "%(rank)s. %(presenter)s — %(score)s (%(count)s scores)",
-                rank=rank.rank,
-                presenter=rank.presenter.name,
-                score=format(rank.score, "g"),
-                count=rank.scores,
-            )
-            for rank in ranks
-        )
-        return Markup("<p>%s</p><ol class='list-unstyled'>%s</ol>") % (
-            self.env._("Review closed: %(count)s deals. Presenters by their average score:", count=len(self.line_ids)),
-            items,
+        return self.env._(
+            "Review closed: %(count)s deals, %(presenters)s presenters scored. Their ranking is on the review's "
+            "Ranking tab (each salesperson sees their own).",
+            count=len(self.line_ids),
+            presenters=len(ranks),
         )

@@ -1,8 +1,10 @@
 """Fields of the addon's own kind."""
 
+import math
 from collections import defaultdict
 
 from odoo import fields
+from odoo.exceptions import ValidationError
 
 
 def prefetched_columns(model):
@@ -79,3 +81,53 @@ class FlatJson(fields.Json):
 
     def convert_to_record(self, value, record):
         return False if value is None else [dict(item) for item in value]
+
+
+class _FiniteNumber:
+    """A number a user enters (a target, a rate, a weight) that refuses what is not a finite number.
+
+    Odoo's Float and Monetary fields take ``"inf"`` or ``"nan"`` from a client as numbers: PostgreSQL keeps
+    them, and every later read answers with a bare ``Infinity`` or ``NaN``, which is no JSON, so that the web
+    client cannot show the list or the form holding them to anyone; rounding them to a currency fails with a
+    traceback. Refused here with a clear message, on every path that puts a value in a record (create, write,
+    a related field's inverse, an onchange). Values read from the database are not checked again.
+    """
+
+    def _kam_check_finite(self, value, record):
+        if value and not isinstance(value, bool):
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = None
+            if number is None or not math.isfinite(number):
+                raise ValidationError(
+                    record.env._(
+                        "%(field)s must be a number, not %(value)s.",
+                        field=self._description_string(record.env),
+                        value=repr(value)[:40],
+                    )
+                )
+
+    def convert_to_column(self, value, record, values=None, validate=True):
+        if validate:
+            self._kam_check_finite(value, record)
+        return super().convert_to_column(value, record, values, validate)
+
+    def convert_to_column_insert(self, value, record, values=None, validate=True):
+        # a new record's values go to the database first (a Monetary amount rounded to its currency)
+        if validate:
+            self._kam_check_finite(value, record)
+        return super().convert_to_column_insert(value, record, values, validate)
+
+    def convert_to_cache(self, value, record, validate=True):
+        if validate:
+            self._kam_check_finite(value, record)
+        return super().convert_to_cache(value, record, validate)
+
+
+class FiniteFloat(_FiniteNumber, fields.Float):
+    """A Float a user enters: finite numbers only (see ``_FiniteNumber``)."""
+
+
+class FiniteMonetary(_FiniteNumber, fields.Monetary):
+    """A Monetary amount a user enters: finite numbers only (see ``_FiniteNumber``)."""

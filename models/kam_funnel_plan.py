@@ -12,6 +12,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..kam_sales_process.planning import PlanLine, needs, per_week, split, total, weekly_gap, weeks_between
+from .kam_fields import FiniteFloat, FiniteMonetary
 from .kam_guards import check_parents_writable, field_labels, parent_ids
 
 #: who a plan is for and who may edit it: a sales manager's to decide, not the plan's owner's
@@ -44,7 +45,7 @@ class KamFunnelPlan(models.Model):
     date_to = fields.Date(
         string="To", required=True, default=lambda self: fields.Date.context_today(self).replace(month=12, day=31)
     )
-    target_amount = fields.Monetary(string="Revenue Target", tracking=True, help="The revenue to win in the period.")
+    target_amount = FiniteMonetary(string="Revenue Target", tracking=True, help="The revenue to win in the period.")
     owner_can_edit = fields.Boolean(
         string="Salesperson Edits", help="The salesperson may edit their own plan (otherwise only managers do)."
     )
@@ -417,11 +418,11 @@ class KamFunnelPlanLine(models.Model):
     sequence = fields.Integer(default=10)
     name = fields.Char(required=True, help="A deal type or product line, e.g. small projects, consumables.")
     currency_id = fields.Many2one(related="plan_id.currency_id")
-    target_amount = fields.Monetary(string="Target", help="The revenue this line must bring.")
-    average_amount = fields.Monetary(string="Average Deal Size")
-    win_rate = fields.Float(string="Win Rate (%)", help="Of the deals pursued to the end, the share won (0-100).")
-    visits_per_attempt = fields.Float(help="Visits a deal pursued to the end takes.")
-    opportunities_per_deal = fields.Float(help="Opportunities to open for one deal to come out of them.")
+    target_amount = FiniteMonetary(string="Target", help="The revenue this line must bring.")
+    average_amount = FiniteMonetary(string="Average Deal Size")
+    win_rate = FiniteFloat(string="Win Rate (%)", help="Of the deals pursued to the end, the share won (0-100).")
+    visits_per_attempt = FiniteFloat(help="Visits a deal pursued to the end takes.")
+    opportunities_per_deal = FiniteFloat(help="Opportunities to open for one deal to come out of them.")
     deals_needed = fields.Integer(compute="_compute_needs")
     attempts_needed = fields.Float(compute="_compute_needs", digits=(16, 1))
     opportunities_needed = fields.Float(compute="_compute_needs", digits=(16, 1))

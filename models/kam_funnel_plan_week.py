@@ -5,6 +5,8 @@ Rows are rebuilt from the plan when its progress is opened (``kam.funnel.plan._k
 
 from odoo import fields, models
 
+from .kam_fields import FiniteFloat, FiniteMonetary
+
 
 class KamFunnelPlanWeek(models.Model):
     _name = "kam.funnel.plan.week"
@@ -20,7 +22,7 @@ class KamFunnelPlanWeek(models.Model):
         help="Plan: the share of the period's target due by the end of the week. Actual: what was done by then.",
     )
     currency_id = fields.Many2one(related="plan_id.currency_id")
-    revenue = fields.Monetary(string="Revenue (cumulative)", aggregator="max")
-    deals = fields.Float(string="Deals Won (cumulative)", aggregator="max", digits=(16, 1))
-    opportunities = fields.Float(string="Opportunities (cumulative)", aggregator="max", digits=(16, 1))
-    visits = fields.Float(string="Visits (cumulative)", aggregator="max", digits=(16, 1))
+    revenue = FiniteMonetary(string="Revenue (cumulative)", aggregator="max")
+    deals = FiniteFloat(string="Deals Won (cumulative)", aggregator="max", digits=(16, 1))
+    opportunities = FiniteFloat(string="Opportunities (cumulative)", aggregator="max", digits=(16, 1))
+    visits = FiniteFloat(string="Visits (cumulative)", aggregator="max", digits=(16, 1))

@@ -2,10 +2,14 @@
 
 from odoo.exceptions import UserError
 
+#: The largest id PostgreSQL's ``integer`` holds: a larger one fails in the database, not with a clear message.
+MAX_RECORD_ID = 2**31 - 1
+
 
 def is_record_id(value):
-    """Whether a client's ``value`` (any JSON type) is a record id: a positive int, not a bool."""
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    """Whether a client's ``value`` (any JSON type) is a record id: a positive int the database can hold, not a
+    bool."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_RECORD_ID
 
 
 def field_labels(records, names):
@@ -27,6 +31,7 @@ def kept_by_addon(records, name, names=(), readonly_computes=False):
 
 def refuse_system_fields(records, vals, names=()):
     """Related and system-set fields are the addon's to write, never a client's (RPC included)."""
+    check_values(records, [vals])
     if records.env.su:
         return
     forged = sorted(name for name in vals if kept_by_addon(records, name, names))
@@ -87,6 +92,33 @@ def strip_forged_defaults(records, defaults, names=(), system=True):
     return defaults
 
 
+def check_values(records, vals_list):
+    """Refuse in words a client's values that are not a dictionary of fields (``None``, a list…), which Odoo
+    would fail on deep inside as a traceback."""
+    for vals in vals_list if isinstance(vals_list, list | tuple) else [vals_list]:
+        if not isinstance(vals, dict):
+            raise UserError(
+                records.env._("Values are given as fields and their values, not %(value)s.", value=repr(vals)[:80])
+            )
+
+
+def check_dates(records, vals, names):
+    """Refuse in words a client's value for the date fields ``names`` that is no date (a dict, a list, text
+    that is not a date), which Odoo would fail on deep inside as a traceback."""
+    for name in names & vals.keys():
+        value = vals[name]
+        try:
+            records._fields[name].convert_to_cache(value, records)
+        except (TypeError, ValueError, AttributeError):
+            raise UserError(
+                records.env._(
+                    "%(field)s must be a date, not %(value)s.",
+                    field=records._fields[name]._description_string(records.env),
+                    value=repr(value)[:80],
+                )
+            ) from None
+
+
 def parent_ids(records, vals_list, field_name, defaults=True):
     """The ids a batch of ``create`` values gives for a many2one (each checked: a client may send anything);
     with ``defaults``, the context's default for the values that do not give one (a ``write`` passes False).
@@ -98,6 +130,7 @@ def parent_ids(records, vals_list, field_name, defaults=True):
     field = records._fields[field_name]
     ids = []
     default = records.env.context.get(f"default_{field_name}") if defaults else None
+    check_values(records, vals_list)
     for vals in vals_list:
         # a value the context's default will give counts too: it is checked like one sent in the values
         value = vals.get(field_name, default)

@@ -7,6 +7,7 @@ from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 from ..kam_sales_process.gates import shorten
+from .kam_guards import is_record_id
 
 
 class RowData(NamedTuple):
@@ -133,6 +134,8 @@ class KamLeadMilestone(models.Model):
                     )
                 )
             self._check_lead_write_access()
+            if "attachment_ids" in vals:
+                self._kam_check_linked_files(vals["attachment_ids"])
             # the evidence of a stage the deal has left is part of its record: as it was when it left
             self._check_no_passed(
                 self.env._(
@@ -144,6 +147,52 @@ class KamLeadMilestone(models.Model):
         if not self.env.su and EDITABLE_FIELDS & vals.keys():
             self._check_evidence_kept()
         return result
+
+    def _kam_check_linked_files(self, commands):
+        """Files linked as evidence are files the user may read (their own uploads, the files of records they
+        may read): another's file would count as evidence unseen, then be kept from its owner as the evidence
+        of a ticked milestone. ``commands`` are a client's, checked for their form first."""
+        linked = set()
+        if not isinstance(commands, list | tuple):
+            commands = [None]
+        for command in commands:
+            if not (isinstance(command, list | tuple) and command and command[0] in range(7)):
+                raise UserError(
+                    self.env._("Evidence files are given as a list of commands on files, not %(value)s.",
+                               value=repr(command)[:80])
+                )  # fmt: skip
+            if command[0] == 4:
+                linked.add(command[1] if len(command) > 1 else None)
+            elif command[0] == 6:
+                ids = command[2] if len(command) > 2 else None
+                linked.update(ids if isinstance(ids, list | tuple) else [ids])
+            elif command[0] in (1, 2, 3):
+                linked.add(command[1] if len(command) > 1 else None)
+        if not all(is_record_id(file_id) for file_id in linked):
+            raise UserError(self.env._("Evidence files are given by their ids."))
+        files = self.env["ir.attachment"].browse(sorted(linked))
+        missing = files - files.exists()
+        if missing:
+            raise UserError(self.env._("These files no longer exist: %(ids)s", ids=", ".join(map(str, missing.ids))))
+        new = files - self.sudo().attachment_ids
+        if new:
+            new.check("read")
+            # the user's own uploads or the files of these deals and rows: another's file, even one the user
+            # may read (public, on a shared record), would then be kept from its owner as evidence
+            others = new.sudo().filtered(
+                lambda file: (
+                    file.create_uid != self.env.user
+                    and (file.res_model, file.res_id) not in {("kam.lead.milestone", row_id) for row_id in self.ids}
+                    and (file.res_model, file.res_id) not in {("crm.lead", lead_id) for lead_id in self.lead_id.ids}
+                )
+            )
+            if others:
+                raise UserError(
+                    self.env._(
+                        "Link as evidence your own files or the deal's, not these: %(files)s",
+                        files=", ".join(others.mapped("name")),
+                    )
+                )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_audit_trail(self):

@@ -9,6 +9,7 @@ turns a template into a team's pipeline.
 from odoo import Command, api, fields, models
 from odoo.tools import plaintext2html
 
+from .kam_fields import FiniteFloat
 from .kam_milestone import KINDS
 
 FUNNEL_GRADES = [
@@ -75,9 +76,7 @@ class KamProcessTemplateStage(models.Model):
     sequence = fields.Integer(default=10)
     name = fields.Char(required=True, translate=True)
     funnel_grade = fields.Selection(FUNNEL_GRADES, help="The funnel grade of deals in this stage (F 10 % to A 100 %).")
-    probability = fields.Float(
-        string="Default Probability (%)", help="The win probability the funnel grade stands for."
-    )
+    probability = FiniteFloat(string="Default Probability (%)", help="The win probability the funnel grade stands for.")
     is_won = fields.Boolean(string="Won Stage", help="Deals in this stage are won.")
     max_days = fields.Integer(
         string="Maximum Stay (days)",

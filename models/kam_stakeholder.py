@@ -8,7 +8,15 @@ from odoo.tools import SQL, Query
 from ..kam_sales_process.gates import shorten
 from ..kam_sales_process.vocabulary import ATTITUDE_LABELS, PERSONAL_LEVEL_LABELS, STYLE_LABELS
 from .kam_fields import prefetched_columns
-from .kam_guards import check_parents_writable, drop_forged_defaults, field_labels, parent_ids, strip_forged_defaults
+from .kam_guards import (
+    check_dates,
+    check_parents_writable,
+    check_values,
+    drop_forged_defaults,
+    field_labels,
+    parent_ids,
+    strip_forged_defaults,
+)
 
 ATTITUDES = list(ATTITUDE_LABELS)
 LEVELS = list(PERSONAL_LEVEL_LABELS)
@@ -28,6 +36,8 @@ SYSTEM_FIELDS = frozenset(
 )
 
 #: what a person's name and job position are made of (``res.partner._get_complete_name``)
+#: The dates a user may give (by hand: stamped and logged).
+CONTACT_DATE_FIELDS = frozenset({"last_contact_manual", "last_contact_date"})
 _PARTNER_SHOWN = ["name", "function", "company_name", "parent_id", "type", "is_company", "commercial_company_name"]
 
 
@@ -130,7 +140,7 @@ class KamStakeholder(models.Model):
     def web_read(self, specification):
         # What the buying-centre list shows of its people besides their own columns (their contact's name and
         # job position, their roles) Odoo reads in three queries: see _kam_fetch_shown, which makes them one.
-        if self.ids:
+        if self.ids and isinstance(specification, dict):  # anything else is refused by Odoo's own web_read
             self.browse(self.ids)._kam_fetch_shown(specification)
         return super().web_read(specification)
 
@@ -432,6 +442,7 @@ class KamStakeholder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        check_values(self, vals_list)
         # a contact date set by hand is stamped and logged from the values: none comes from the context
         clean = drop_forged_defaults(self, SYSTEM_FIELDS | {"last_contact_manual", "last_contact_date", "date_added"})
         if not self.env.su:
@@ -443,6 +454,8 @@ class KamStakeholder(models.Model):
         self._check_leads_writable(self.env["crm.lead"].browse(set(parent_ids(self, vals_list, "lead_id"))))
         parent_ids(self, vals_list, "partner_id")
         parent_ids(self, vals_list, "reports_to_id")
+        for vals in vals_list:
+            check_dates(self, vals, CONTACT_DATE_FIELDS)
         self._check_unique_partner([(vals.get("lead_id"), vals.get("partner_id")) for vals in vals_list])
         stakeholders = super(KamStakeholder, clean).create(vals_list)
         stakeholders._kam_stamp_contact(
@@ -452,12 +465,15 @@ class KamStakeholder(models.Model):
         return stakeholders
 
     def write(self, vals):
+        check_values(self, [vals])
         if not self.env.su:
             forged = (SYSTEM_FIELDS | {"lead_id", "date_added"}) & vals.keys()
             if forged:
                 raise UserError(self._kam_system_fields_message(forged))
         self._check_leads_writable(self.lead_id)
         parent_ids(self, [vals], "reports_to_id", defaults=False)
+        parent_ids(self, [vals], "partner_id", defaults=False)
+        check_dates(self, vals, CONTACT_DATE_FIELDS)
         if {"lead_id", "partner_id"} & vals.keys():
             self._check_unique_partner(
                 [(vals.get("lead_id", s.lead_id.id), vals.get("partner_id", s.partner_id.id)) for s in self],

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..kam_sales_process.tiering import RATING_CODES, parse_thresholds
+from .kam_fields import FiniteFloat
 
 
 class KamTier(models.Model):
@@ -11,7 +12,7 @@ class KamTier(models.Model):
 
     name = fields.Char(required=True, translate=True, help="E.g. Strategic, Key, Growth, Maintain; or VIP, Platinum…")
     sequence = fields.Integer(default=10, help="Order of the tiers in lists and kanban columns.")
-    min_score = fields.Float(
+    min_score = FiniteFloat(
         string="Minimum Score",
         required=True,
         help="An account reaching this value scorecard score (0-100) gets this tier, unless it reaches a tier with "
@@ -73,7 +74,7 @@ class KamTierCriterion(models.Model):
     )
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True, help="Archived criteria do not count.")
-    weight = fields.Float(default=1.0, help="Relative weight in the account score; 0 leaves the criterion out.")
+    weight = FiniteFloat(default=1.0, help="Relative weight in the account score; 0 leaves the criterion out.")
     thresholds = fields.Char(
         help="Ascending values, separated by commas: reaching the k-th of n thresholds earns k/n of 100 points "
         "(e.g. '100000, 500000, 1000000, 5000000'). Not used by ratings, which earn 20 points a star.",

@@ -18,6 +18,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, sql
 
+from .kam_fields import FiniteMonetary
 from .kam_guards import drop_forged_defaults, parent_ids, refuse_system_fields, strip_forged_defaults
 
 CELL_STATUSES = [
@@ -194,7 +195,7 @@ class KamWhitespaceCell(models.Model):
     )
     from_deals = fields.Boolean(readonly=True, help="The status comes from the account's deals.")
     competitor_id = fields.Many2one("kam.competitor", help="Who holds the cell.")
-    estimated_value = fields.Monetary(
+    estimated_value = FiniteMonetary(
         currency_field="currency_id",
         help="What the cell is worth: the deals' revenue, or your estimate of the potential.",
     )

@@ -15,11 +15,16 @@ NOTIFICATION_IDENTITY = frozenset({"notification_type", "res_partner_id", "mail_
 #: through a thread's API, and incoming mail injected by a user who is not an administrator.
 POSTED = object()
 INJECTED = object()
+#: Context value only the server sets: the stage override wizard logging, in each deal's chatter, who forced it
+#: past which milestones and why (``kam.stage.override``).
+AUDIT_LOG = object()
+#: What only the server sets on a message.
+SERVER_FLAGS = frozenset({"kam_contact_excluded", "kam_audit_log"})
 
 
 def _without_flag(vals):
-    """``vals`` without ``kam_contact_excluded``, which only the server sets."""
-    return {name: value for name, value in vals.items() if name != "kam_contact_excluded"}
+    """``vals`` without the flags only the server sets (``SERVER_FLAGS``)."""
+    return {name: value for name, value in vals.items() if name not in SERVER_FLAGS}
 
 
 class MailMessage(models.Model):
@@ -33,10 +38,22 @@ class MailMessage(models.Model):
         "a user created it other than by posting it, injected it as an incoming e-mail without being an "
         "administrator, or changed who wrote it, to whom, when or its type after it was posted.",
     )
+    kam_audit_log = fields.Boolean(
+        string="Audit Log (KAM)",
+        readonly=True,
+        copy=False,
+        help="Set by the server: the note of a manager forcing deals past unmet milestones (who, why, which "
+        "milestones). Nobody edits or deletes it.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
         context = self.env.context
+        # the server's flags take no default from a client's context either
+        forged = [key for key in context if key.startswith("default_") and key[len("default_") :] in SERVER_FLAGS]
+        if forged:
+            context = {key: value for key, value in context.items() if key not in forged}
+            self = self.with_env(self.env(context=context))  # noqa: PLW0642
         # Posted (message_post, a thread's own API) by a user: a contact; created any other way by a
         # user (mail.message.create, copy), or injected as incoming mail by a user who is no
         # administrator (mail.thread.message_process): only what the user says, not evidence.
@@ -44,16 +61,27 @@ class MailMessage(models.Model):
             not self.env.su and context.get("kam_message_posted") is not POSTED
         )
         if not self.env.su:
-            vals_list = [_without_flag(vals) for vals in vals_list]  # the flag is the server's, not a client's
+            vals_list = [_without_flag(vals) for vals in vals_list]  # the flags are the server's, not a client's
         if excluded:
             vals_list = [dict(vals, kam_contact_excluded=True) for vals in vals_list]
+        # an override's note is written in sudo (Odoo's batch log): the marker says it is the wizard's
+        if context.get("kam_audit_log") is AUDIT_LOG:
+            vals_list = [dict(vals, kam_audit_log=True) for vals in vals_list]
+        elif any("kam_audit_log" in vals for vals in vals_list):  # from no one but the wizard, sudo or not
+            vals_list = [{name: value for name, value in vals.items() if name != "kam_audit_log"} for vals in vals_list]
         messages = super().create(vals_list)
+        if context.get("kam_audit_log") is not AUDIT_LOG:
+            # nor from a personal default (ir.default): no message is an override's note but the wizard's
+            pretended = messages.filtered("kam_audit_log")
+            if pretended:
+                pretended.sudo().write({"kam_audit_log": False})
         messages._kam_note_contacts()
         return messages
 
     def write(self, vals):
         if not self.env.su:
             vals = _without_flag(vals)
+            self._kam_check_not_audit_log()
         if not CONTACT_FIELDS & vals.keys():
             return super().write(vals)
         # A message whose author, recipients, date or type change may stop being a contact with
@@ -70,12 +98,23 @@ class MailMessage(models.Model):
         return result
 
     def unlink(self):
+        if not self.env.su:
+            self._kam_check_not_audit_log()
         # A deleted e-mail or comment is no longer a contact with its author and recipients.
         partner_ids = self._kam_contact_partner_ids()
         result = super().unlink()
         if partner_ids:
             self.env["kam.stakeholder"]._kam_refresh_last_contact(partner_ids)
         return result
+
+    def _kam_check_not_audit_log(self):
+        """Odoo lets whoever may edit a deal edit or delete its messages: not the note of an override."""
+        if self and self.sudo().filtered("kam_audit_log"):
+            raise AccessError(
+                self.env._(
+                    "The note of a stage forced past its milestones is the deal's audit trail: it stays as it is."
+                )
+            )
 
     def _kam_contact_partner_ids(self):
         """Ids of the authors and recipients of the e-mails and comments among these messages.

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .kam_fields import FiniteFloat, FiniteMonetary
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -22,13 +24,13 @@ class ResCompany(models.Model):
         default=12,
         help="Won revenue, won deals and win rate count the deals closed within this many months.",
     )
-    kam_quadrant_volume_cutoff = fields.Monetary(
+    kam_quadrant_volume_cutoff = FiniteMonetary(
         string="High Volume From",
         currency_field="currency_id",
         default=1_000_000,
         help="Accounts whose won revenue over the look-back window reaches this amount have a high volume.",
     )
-    kam_quadrant_margin_cutoff = fields.Float(
+    kam_quadrant_margin_cutoff = FiniteFloat(
         string="High Margin From (%)",
         default=20.0,
         help="Accounts whose estimated gross margin reaches this percentage are highly profitable.",
@@ -39,7 +41,7 @@ class ResCompany(models.Model):
         help="An account in a relationship phase with no won deal and no logged interaction for this many days is "
         "flagged and its manager gets an activity. 0 switches the alert off.",
     )
-    kam_key_deal_amount = fields.Monetary(
+    kam_key_deal_amount = FiniteMonetary(
         string="Key Deal From",
         currency_field="currency_id",
         default=100_000,

@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, ValidationError
 
 from .crm_lead_grade import GRADE_PARAMS
 from .kam_account_health import HEALTH_COMPONENTS, HEALTH_WEIGHT_PARAM
+from .kam_fields import FiniteFloat, FiniteMonetary
 
 HEALTH_DEFAULTS = {code: weight for code, _label, weight in HEALTH_COMPONENTS}
 
@@ -85,12 +86,12 @@ class ResConfigSettings(models.TransientModel):
     )
     kam_tier_scope = fields.Selection(related="company_id.kam_tier_scope", readonly=False)
     kam_tier_months = fields.Integer(related="company_id.kam_tier_months", readonly=False)
-    kam_quadrant_volume_cutoff = fields.Monetary(
+    kam_quadrant_volume_cutoff = FiniteMonetary(
         related="company_id.kam_quadrant_volume_cutoff", readonly=False, currency_field="company_currency_id"
     )
-    kam_quadrant_margin_cutoff = fields.Float(related="company_id.kam_quadrant_margin_cutoff", readonly=False)
+    kam_quadrant_margin_cutoff = FiniteFloat(related="company_id.kam_quadrant_margin_cutoff", readonly=False)
     kam_phase_alert_days = fields.Integer(related="company_id.kam_phase_alert_days", readonly=False)
-    kam_key_deal_amount = fields.Monetary(
+    kam_key_deal_amount = FiniteMonetary(
         related="company_id.kam_key_deal_amount", readonly=False, currency_field="company_currency_id"
     )
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")

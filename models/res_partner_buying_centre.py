@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .kam_stakeholder import IDENTITY_FIELDS
@@ -36,6 +37,11 @@ class ResPartner(models.Model):
             partner.kam_role_ids = Role.browse(sorted(roles[partner._origin.id]))
 
     def _search_kam_role_ids(self, operator, value):
+        def plain(item):  # a role's id or name, or a boolean (is set / is not set)
+            return isinstance(item, int | str)  # bool is an int
+
+        if not (plain(value) or (isinstance(value, list | tuple) and all(plain(item) for item in value))):
+            raise UserError(self.env._("Search buying-centre roles by their names or ids."))
         if not self.env["kam.stakeholder"].has_access("read"):
             return [("id", "=", False)]
         stakeholders = self.env["kam.stakeholder"]._search([("role_ids", operator, value)])

@@ -10,6 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..kam_sales_process.vocabulary import PERSONAL_LEVEL_LABELS, PHASE_LABELS
+from .kam_fields import FiniteFloat
 from .kam_guards import field_labels
 
 #: partner field -> account field, for every public name.
@@ -115,7 +116,7 @@ class ResPartner(models.Model):
         related="kam_account_id.deep_contacts", depends_context=("company",), groups=SALES_USERS
     )
     kam_currency_id = fields.Many2one("res.currency", compute="_compute_kam_currency_id", string="Account Currency")
-    kam_margin_rate = fields.Float(related="kam_account_id.margin_rate", depends_context=("company",), readonly=False)
+    kam_margin_rate = FiniteFloat(related="kam_account_id.margin_rate", depends_context=("company",), readonly=False)
     kam_rating_strategic_fit = fields.Selection(
         related="kam_account_id.rating_strategic_fit", depends_context=("company",), readonly=False
     )
@@ -138,7 +139,7 @@ class ResPartner(models.Model):
     kam_phase = fields.Selection(related="kam_account_id.phase", depends_context=("company",), readonly=False)
     kam_phase_date = fields.Date(related="kam_account_id.phase_date", depends_context=("company",))
     kam_phase_history_ids = fields.One2many(related="kam_account_id.phase_history_ids", depends_context=("company",))
-    kam_share_of_wallet = fields.Float(
+    kam_share_of_wallet = FiniteFloat(
         related="kam_account_id.share_of_wallet", depends_context=("company",), readonly=False
     )
     kam_company_relationship = fields.Selection(

@@ -1,6 +1,7 @@
 from . import (
     test_account_plan,
     test_buying_centre,
+    test_client_input_rpc,
     test_crm_lead_grade,
     test_deal_review,
     test_decision_chain,

@@ -148,8 +148,12 @@ class TestReviewScoring(ReviewCase):
         )
         review.action_kam_close()
         summary = review.message_ids[0].body
-        self.assertIn("1. 小张 — 75 (1 scores)", summary)
-        self.assertLess(summary.index("小李"), summary.index("小王"))
+        self.assertIn("3 presenters scored", summary)
+        # every participant reads the review's chatter: it names no presenter's rank or score (attack of 12-07)
+        for name in ("小张", "小李", "小王", "75", "55"):
+            self.assertNotIn(name, summary)
+        own = review.rank_ids.with_user(self.wang).search([("review_id", "=", review.id)])
+        self.assertEqual([(rank.presenter_id.name, rank.rank) for rank in own], [("小王", 3)])
 
     def test_a_presenter_score_is_the_average_of_every_participant_total(self):
         deal = self._new_deal(user_id=self.wang.id)

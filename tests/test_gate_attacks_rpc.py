@@ -343,6 +343,139 @@ class TestGateAttacksOverJsonRpc(JsonRpcMixin, KamIntegrityCase, HttpCase):
         self.assertAccepted(*self._write({"stage_id": early_won.id}, won))  # every milestone met: sideways
         self.assertAccepted(*self._write({"stage_id": self.s2.id}, won))  # and back
 
+    def test_a_deal_parked_while_archived_is_not_settled_by_a_new_milestone(self):
+        """Moved while archived (never gated), then a manager adds a milestone: the deals standing past it are
+        settled where they stand, but not an archived one, whose restore is still checked from the first stage."""
+        self.assertAccepted(*self._write({"active": False}))
+        self.assertAccepted(*self._write({"stage_id": self.s4.id}))
+        self.assertRefused("crm.lead", "action_unarchive", [self.deal.ids], text="Budget known")
+        self.env["kam.milestone"].with_user(self.user_sales_manager).create({"name": "Later", "stage_id": self.s4.id})
+        self.assertFalse(self._row(self.deal, self.ms_budget).grandfathered)
+        message = self.assertRefused("crm.lead", "action_unarchive", [self.deal.ids])
+        for milestone in ("Budget known", "Coach found", "Revenue estimated"):
+            self.assertIn(milestone, message)
+        self.assertFalse(self.deal.active)
+        # an active deal standing past the new milestone's stage is still settled where it stands
+        won = self._deal_in(self.stage_won)
+        later = self.env["kam.milestone"].create({"name": "Even later", "stage_id": self.s4.id})
+        self.assertTrue(self._row(won, later).grandfathered)
+
+    def test_an_archived_deal_is_settled_where_it_stood_when_last_active(self):
+        """Where an archived deal stood as an active deal (its last stay), not where it was moved since, nor
+        in another pipeline it was moved to while archived (second round of the review)."""
+        Milestone = self.env["kam.milestone"].with_user(self.user_sales_manager)
+        honest = self._deal_in(self.s3)  # S1 and S2 met on its way
+        self.assertAccepted(*self._write({"active": False}, honest))
+        parked = self._deal_in(self.s2)
+        self.assertAccepted(*self._write({"active": False}, parked))
+        self.assertAccepted(*self._write({"stage_id": self.s4.id}, parked))
+        moved = self._deal_in(self.s3)
+        self.assertAccepted(*self._write({"active": False}, moved))
+        self.assertAccepted(*self._write({"team_id": self.team_b.id, "stage_id": self.b_won.id}, moved))
+        nda = Milestone.create({"name": "NDA signed", "stage_id": self.s2.id})  # before where all three stood
+        Milestone.create({"name": "Project plan", "stage_id": self.b1.id, "team_ids": [(6, 0, self.team_b.ids)]})
+        self.assertTrue(self._row(honest, nda).grandfathered)
+        self.assertAccepted("crm.lead", "action_unarchive", [honest.ids])  # not punished for history
+        self.assertFalse(self._row(parked, nda).grandfathered)  # it stood in S2: NDA is its own stage's
+        self.assertRefused("crm.lead", "action_unarchive", [parked.ids], text="Coach found")
+        self.assertRefused("crm.lead", "action_unarchive", [moved.ids], text="Project budget")
+        self.assertFalse((parked | moved).filtered("active"))
+        # a stage it cleared re-ordered to the end gains it nothing either (S2, S3, S4, …, S1): it stood in S2
+        self.s1.with_user(self.user_sales_manager).sequence = 45
+        self.assertRefused("crm.lead", "action_unarchive", [parked.ids], text="Coach found")
+        self.assertFalse(parked.active)
+
+    def test_a_step_sideways_to_a_sibling_stage_skips_nothing(self):
+        """A stage of the same sequence as S2 and without milestones: stepping there from S2, then on, still
+        needs S2's milestones (stages of one sequence are one level)."""
+        sibling = self.env["crm.stage"].create({"name": "S2 sibling", "sequence": 2, "team_id": self.team.id})
+        deal = self._deal_in(self.s2)
+        self.assertRefused(*self._write({"stage_id": self.s3.id}, deal), text="Coach found")
+        self.assertAccepted(*self._write({"stage_id": sibling.id}, deal))  # sideways: free
+        self.assertRefused(*self._write({"stage_id": self.s3.id}, deal), text="Coach found")
+        self.assertEqual(deal.stage_id, sibling)
+        self._meet(deal, self.ms_coach)
+        self.assertAccepted(*self._write({"stage_id": self.s3.id}, deal))
+
+    def test_another_users_file_is_no_evidence(self):
+        """A file its owner keeps on their own deal cannot be linked as the evidence of someone else's milestone
+        (it would count unseen, then be kept from its owner as the evidence of a ticked milestone)."""
+        theirs = self._new_deal(name="Bo's deal", user_id=self.user_salesman_b.id, stage=self.s1)
+        their_file = (
+            self.env["ir.attachment"]
+            .with_user(self.user_salesman_b)
+            .create({"name": "bo-quote.pdf", "raw": b"Bo's quote", "res_model": "crm.lead", "res_id": theirs.id})
+        )
+        deal = self._deal_in(self.s2)
+        row = self._row(deal, self.ms_coach)
+        for commands in ([[4, their_file.id]], [[6, 0, [their_file.id]]]):
+            self.assertRefused(
+                "kam.lead.milestone", "write", [row.ids, {"attachment_ids": commands}],
+                error="odoo.exceptions.AccessError",
+            )  # fmt: skip
+        self.assertFalse(row.attachment_ids)
+        # a file the user may read but is another's (public, on a shared record) is not their evidence either
+        public = (
+            self.env["ir.attachment"]
+            .with_user(self.user_salesman_b)
+            .create({"name": "brochure.pdf", "raw": b"Brochure", "public": True})
+        )
+        self.assertRefused(
+            "kam.lead.milestone", "write", [row.ids, {"attachment_ids": [[4, public.id]]}], text="brochure.pdf"
+        )
+        self.assertFalse(row.attachment_ids)
+        self.assertRefused("kam.lead.milestone", "action_done", [row.ids], text="evidence")
+        for commands in ([[4, "a"]], "x", [[9, 1]], [[4, 2**40]], [None], [[6, 0, "x"]], [[4, their_file.id + 1000]]):
+            with self.subTest(commands=commands):
+                self.assertRefused("kam.lead.milestone", "write", [row.ids, {"attachment_ids": commands}])
+        own = (
+            self.env["ir.attachment"]
+            .with_user(self.user_salesman)
+            .create({"name": "minutes.pdf", "raw": b"Minutes", "res_model": "kam.lead.milestone", "res_id": row.id})
+        )
+        self.assertAccepted("kam.lead.milestone", "write", [row.ids, {"attachment_ids": [[4, own.id]]}])
+        self.assertAccepted("kam.lead.milestone", "action_done", [row.ids])
+        self.assertEqual(row.state, "done")
+        self.env["ir.attachment"].with_user(self.user_salesman_b).browse(their_file.id).unlink()  # still theirs
+
+    def test_the_note_of_an_override_stays_as_it_is(self):
+        """Odoo lets whoever may edit a deal edit or delete its messages: not the note saying who forced it past
+        which milestones and why; and a message a client makes is never such a note."""
+        self.env["kam.stage.override"].with_user(self.user_sales_manager).with_context(
+            active_model="crm.lead", active_ids=self.deal.ids
+        ).create({"stage_id": self.s3.id, "reason": "Steering committee"}).action_confirm()
+        note = self.deal.message_ids.filtered("kam_audit_log")
+        self.assertEqual(len(note), 1)
+        self.assertIn("Steering committee", str(note.body))
+        for login in (self.user_salesman.login, self.user_sales_manager.login):
+            self.authenticate(login, login)
+            with self.subTest(login=login):
+                self.assertRefused(
+                    "mail.message", "write", [note.ids, {"body": "<p>nothing</p>"}], error="odoo.exceptions.AccessError"
+                )
+                self.assertRefused("mail.message", "unlink", [note.ids], error="odoo.exceptions.AccessError")
+        self.assertIn("Steering committee", str(note.body))
+        self.authenticate(self.user_salesman.login, self.user_salesman.login)
+        forged = self.assertAccepted(
+            "mail.message",
+            "create",
+            [{"model": "crm.lead", "res_id": self.deal.id, "body": "Stage forced", "message_type": "notification",
+              "kam_audit_log": True}],
+        )  # fmt: skip
+        self.assertFalse(self.env["mail.message"].browse(forged).kam_audit_log)
+        self.assertAccepted("mail.message", "unlink", [[forged]])  # an ordinary message: Odoo's rules
+        # nor from a default in the context, or a personal default
+        forged = self.assertAccepted(
+            "mail.message", "create", [{"model": "crm.lead", "res_id": self.deal.id, "body": "Stage forced"}],
+            {"context": {"default_kam_audit_log": True}},
+        )  # fmt: skip
+        self.assertFalse(self.env["mail.message"].browse(forged).kam_audit_log)
+        self.env["ir.default"].with_user(self.user_salesman).set("mail.message", "kam_audit_log", True, user_id=True)
+        forged = self.assertAccepted(
+            "mail.message", "create", [{"model": "crm.lead", "res_id": self.deal.id, "body": "Stage forced"}]
+        )
+        self.assertFalse(self.env["mail.message"].browse(forged).kam_audit_log)
+
     def test_a_wizard_or_dashboard_given_odd_ids_in_the_context_ignores_them(self):
         self.authenticate(self.user_sales_manager.login, self.user_sales_manager.login)
         for active_ids in ("abc", 5, [None], [[1, 2]], [True], {"a": 1}):

@@ -4,6 +4,7 @@ from odoo.exceptions import AccessError, UserError
 
 from ..models.kam_guards import is_record_id
 from ..models.kam_stage_history import StageExit
+from ..models.mail_message import AUDIT_LOG
 
 
 class KamStageOverride(models.TransientModel):
@@ -85,4 +86,4 @@ class KamStageOverride(models.TransientModel):
                 self.env._("Reason: %(reason)s", reason=self.reason.strip()),
                 self.env._("Milestones skipped: %(milestones)s", milestones=skipped),
             )
-        self.lead_ids._message_log_batch(bodies=bodies)
+        self.lead_ids.with_context(kam_audit_log=AUDIT_LOG)._message_log_batch(bodies=bodies)
