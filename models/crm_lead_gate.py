@@ -15,6 +15,7 @@ deals already standing past a milestone when it is added, are grandfathered:
 the rows they skipped say so and count as met.
 """
 
+import json
 from collections import defaultdict
 
 from odoo import api, fields, models, tools
@@ -31,6 +32,8 @@ SCOPE_FIELDS = frozenset({"team_id", "company_id"})
 #: crm's stamps of a deal's life, set by crm's own write when the deal changes stage or is won or lost
 #: (readonly in the views only): the stuck check, the funnel, the tiers, health and plans read them.
 CRM_STAMPS = frozenset({"date_last_stage_update", "date_closed"})
+#: What the gate records on a deal itself: only the server writes it.
+GATE_RECORDS = frozenset({"kam_archived_position"})
 
 
 class GateBypass:
@@ -108,6 +111,13 @@ class CrmLead(models.Model):
         compute="_compute_kam_gate",
         search="_search_kam_gate_open",
         help="Every milestone of the current stage is met: the deal may move forward.",
+    )
+    kam_archived_position = fields.Json(
+        string="Position When Archived",
+        readonly=True,
+        copy=False,
+        help="Where the deal stood (stage, sales team, company) when it was last archived: a milestone added "
+        "before that stage settles it there, not where it was moved while archived (unchecked until restored).",
     )
     kam_gate_rows = fields.Json(
         string="Milestones of the Stage",
@@ -327,6 +337,7 @@ class CrmLead(models.Model):
         history = bool(bypass and bypass.kind == GateBypass.HISTORY)
         for vals in vals_list:
             self._kam_check_not_computed(vals)
+            self._kam_check_no_gate_records(vals)
             if not history:
                 self._kam_check_no_crm_stamps(vals)
         leads = super().create(vals_list)
@@ -338,7 +349,16 @@ class CrmLead(models.Model):
     def write(self, vals):
         self._kam_check_not_computed(vals)
         self._kam_check_no_crm_stamps(vals)
+        self._kam_check_no_gate_records(vals)
+        # where the deals being archived stand as active deals (checked by the gate), before this write moves them
+        archiving = (
+            {lead.id: lead._kam_position_record() for lead in self if lead.active}
+            if "active" in vals and not vals["active"]
+            else None
+        )
         result = super().write(vals)
+        if archiving:
+            self._kam_record_archived_positions(archiving)
         placed = POSITION_FIELDS & vals.keys() and gate_bypass(self.env)
         if placed or SCOPE_FIELDS & vals.keys():
             # Another pipeline or company: other milestones apply (rows created, dropped, refreshed).
@@ -349,6 +369,29 @@ class CrmLead(models.Model):
         if placed:
             self._kam_place_by_bypass()
         return result
+
+    def _kam_check_no_gate_records(self, vals):
+        forged = GATE_RECORDS & vals.keys()
+        if forged and not self.env.su:
+            raise UserError(
+                self.env._("%(fields)s is recorded by the gate and cannot be set.", fields=field_labels(self, forged))
+            )
+
+    def _kam_position_record(self):
+        return {"stage": self.stage_id.id, "team": self.team_id.id, "company": self.company_id.id}
+
+    def _kam_record_archived_positions(self, positions):
+        """Keep on each deal just archived where it stood as an active deal: ``{deal id: position}``, in one
+        statement (the deal's row is written anyway; no write through the ORM's overrides again)."""
+        self.env.cr.execute(
+            """
+            UPDATE crm_lead lead SET kam_archived_position = v.position
+              FROM unnest(%s::int[], %s::jsonb[]) AS v(id, position)
+             WHERE lead.id = v.id
+            """,
+            [list(positions), [json.dumps(position) for position in positions.values()]],
+        )
+        self.browse(list(positions)).invalidate_recordset(["kam_archived_position"])
 
     def _kam_check_no_crm_stamps(self, vals):
         """When a deal entered its stage and when it was won or lost are crm's to stamp, never a client's: a
@@ -366,7 +409,7 @@ class CrmLead(models.Model):
     def default_get(self, fields_list):
         # neither the context nor a personal default (ir.default) stamps a new deal (crm does) nor fills what
         # the addon computes (a value given on create would be kept, not computed)
-        names = CRM_STAMPS | self._kam_get_computed_fields()
+        names = CRM_STAMPS | GATE_RECORDS | self._kam_get_computed_fields()
         return strip_forged_defaults(self, super().default_get(fields_list), names, system=False)
 
     @api.model
@@ -722,7 +765,7 @@ class CrmLead(models.Model):
         is added (or when stages are re-ordered).
 
         ``adopting`` (a milestone added, stages re-ordered, a pipeline re-mapped):
-        an archived deal is settled where it stood when it was last active, not
+        an archived deal is settled where it stood when it was archived, not
         where it was moved since (a move of an archived deal is not checked:
         restoring it is), so that it gains nothing from a manager's change.
         """
@@ -763,20 +806,22 @@ class CrmLead(models.Model):
         Row._kam_reopen_rows(to_reopen)  # live again, as after a move back
 
     def _kam_settle_where_archived(self, placed, past, ahead):
-        """For ``_kam_grandfather`` adopting: these archived deals are settled where they stood when last active
-        (their last stay in the stage history), or where they stand now if that is before it; not at all if
-        they changed pipeline or company since, or were never active opportunities (no stay). ``placed`` gives
+        """For ``_kam_grandfather`` adopting: these archived deals are settled where they stood when they were
+        archived (``kam_archived_position``), or where they stand now if that is before it; not at all if they
+        changed pipeline or company since, or were never archived from an active position. ``placed`` gives
         each deal's pipeline and the stages before its own; ``past`` and ``ahead`` are narrowed here."""
         Milestone = self.env["kam.milestone"]
-        stays = self.env["kam.stage.history"]._kam_last_stays(self.ids)
         for lead in self:
             pipeline, before = placed[lead.id]
             levels = dict(pipeline)
-            stay = stays.get(lead.id)
-            if not stay or (stay[1] or False, stay[2] or False) != (lead.team_id.id, lead.company_id.id):
+            where = lead.kam_archived_position
+            if not isinstance(where, dict) or (where.get("team"), where.get("company")) != (
+                lead.team_id.id,
+                lead.company_id.id,
+            ):
                 before = set()
-            elif not stay[3]:  # a deal won, then archived, stood beyond every stage: where it stands now
-                level = levels.get(stay[0])
+            else:
+                level = levels.get(where.get("stage"))
                 before = {stage_id for stage_id in before if level is not None and levels[stage_id] < level}
             scope = (lead.team_id.id, lead.company_id.id)
             past[lead.id] = Milestone._kam_get_wanted(before, *scope) if before else set()

@@ -148,25 +148,6 @@ class KamStageHistory(models.Model):
         return super().write(vals)
 
     @api.model
-    def _kam_last_stays(self, lead_ids):
-        """``{deal id: (stage id, team id, company id, won)}`` of the latest stay of each of these deals, in one
-        query: for an archived deal, where it stood as an active opportunity last (a move, a change of team or
-        company while archived opens or changes no stay); ``won`` when that stay ended with the deal won."""
-        if not lead_ids:
-            return {}
-        self.flush_model(["lead_id", "stage_id", "team_id", "company_id", "date_in", "exit_kind"])
-        self.env.cr.execute(
-            """
-            SELECT DISTINCT ON (lead_id) lead_id, stage_id, team_id, company_id, exit_kind = 'won'
-              FROM kam_stage_history
-             WHERE lead_id = ANY(%s)
-          ORDER BY lead_id, date_in DESC, id DESC
-            """,
-            [list(lead_ids)],
-        )
-        return {lead_id: tuple(stay) for lead_id, *stay in self.env.cr.fetchall()}
-
-    @api.model
     def _kam_rank_params(self):
         """The ``ranks`` table of the statements: each stage's position in crm's stage order."""
         order = self.env["crm.stage"]._kam_get_stage_order()

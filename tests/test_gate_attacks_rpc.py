@@ -380,6 +380,17 @@ class TestGateAttacksOverJsonRpc(JsonRpcMixin, KamIntegrityCase, HttpCase):
         self.assertRefused("crm.lead", "action_unarchive", [parked.ids], text="Coach found")
         self.assertRefused("crm.lead", "action_unarchive", [moved.ids], text="Project budget")
         self.assertFalse((parked | moved).filtered("active"))
+        # where it stood when archived is recorded on the deal: made a lead (the funnel's history stops following
+        # it) and moved back before being archived, it is settled there (third round of the review)
+        tricky = self._deal_in(self.s3)
+        for vals in ({"type": "lead"}, {"stage_id": self.s1.id}, {"active": False}, {"stage_id": self.s3.id},
+                     {"type": "opportunity"}):  # fmt: skip
+            self.assertAccepted(*self._write(vals, tricky))
+        visit = Milestone.create({"name": "Site visit", "stage_id": self.s2.id})
+        self.assertFalse(self._row(tricky, visit).grandfathered)
+        self.assertRefused("crm.lead", "action_unarchive", [tricky.ids], text="Site visit")
+        self.assertRefused(*self._write({"kam_archived_position": {"stage": self.s4.id}}, tricky))
+        self.assertEqual(tricky.kam_archived_position["stage"], self.s1.id)
         # a stage it cleared re-ordered to the end gains it nothing either (S2, S3, S4, …, S1): it stood in S2
         self.s1.with_user(self.user_sales_manager).sequence = 45
         self.assertRefused("crm.lead", "action_unarchive", [parked.ids], text="Coach found")

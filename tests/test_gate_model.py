@@ -101,6 +101,7 @@ class DealModel:
     lead_type: str = "opportunity"
     calls: int = 0
     rows: dict = field(default_factory=dict)
+    archived_at: tuple | None = None  # (stage, team, company) where it stood when last archived
 
 
 @dataclass(frozen=True)
@@ -342,6 +343,8 @@ def make_machine(case, stats):
             return {ms for ms in clear if not self.met(deal, ms)}
 
         def latch(self, deal, before, after):
+            if before is not None and before.active and not after.active:
+                deal.archived_at = (before.stage, before.team, before.company)
             _move, clear, reopen = self.plan(deal, before, after)
             for ms in clear:
                 row = deal.rows[ms]
@@ -353,9 +356,8 @@ def make_machine(case, stats):
 
         def grandfather(self, deal, adopting=False):
             """The model of ``_kam_grandfather``: settle the rows with where the deal stands; adopting a new
-            milestone, an archived deal where it stood when last active (its last stay in the stage history, read
-            from the database), or where it stands if that is before; not at all if it changed pipeline or
-            company since, or has no stay."""
+            milestone, an archived deal where it stood when it was archived, or where it stands if that is before;
+            not at all if it changed pipeline or company since, or was never archived from an active position."""
             self.ensure_rows(deal)
             if not deal.position.stage:
                 return
@@ -363,17 +365,11 @@ def make_machine(case, stats):
             level = dict(pipeline).get(deal.position.stage)
             past = {stage for stage, seq in pipeline if level is None or seq < level}
             if adopting and not deal.position.active:
-                env.flush_all()
-                env.cr.execute(
-                    """SELECT stage_id, team_id, company_id, exit_kind FROM kam_stage_history
-                        WHERE lead_id = %s ORDER BY date_in DESC, id DESC LIMIT 1""",
-                    [deal.id],
-                )
-                stay = env.cr.fetchone()
-                if not stay or (stay[1] or False, stay[2] or False) != (deal.position.team, deal.position.company):
+                where = deal.archived_at
+                if not where or where[1:] != (deal.position.team, deal.position.company):
                     past = set()
-                elif stay[3] != "won":
-                    left = dict(pipeline).get(stay[0])
+                else:
+                    left = dict(pipeline).get(where[0])
                     past = {stage for stage, seq in pipeline if stage in past and left is not None and seq < left}
             for ms in self.milestones_of(past, deal.position):
                 row = deal.rows[ms]
