@@ -771,24 +771,21 @@ class CrmLead(models.Model):
         """
         leads = self.sudo()
         Stage, Milestone = self.env["crm.stage"], self.env["kam.milestone"]
-        past, ahead, placed = {}, {}, {}
+        past, ahead = {}, {}
         for lead in leads:
             if not lead.stage_id:
                 continue
             pipeline = Stage._kam_get_pipeline(lead.team_id.id)
             level = dict(pipeline).get(lead.stage_id.id)
             before = {stage_id for stage_id, seq in pipeline if level is None or seq < level}
-            placed[lead.id] = (pipeline, before)
+            if adopting and not lead.active:
+                before = lead._kam_before_where_archived(pipeline, before)
             scope = (lead.team_id.id, lead.company_id.id)
             past[lead.id] = Milestone._kam_get_wanted(before, *scope) if before else set()
-            ahead[lead.id] = Milestone._kam_get_wanted(set(dict(pipeline)) - before, *scope)
+            ahead[lead.id] = Milestone._kam_get_wanted({stage_id for stage_id, _seq in pipeline} - before, *scope)
         if not any(past.values()) and not any(ahead.values()):
             return
         rows = self.env["kam.lead.milestone"]._kam_fetch_rows(list(past))
-        if adopting:
-            leads.filtered(lambda lead: lead.id in past and not lead.active)._kam_settle_where_archived(
-                placed, past, ahead
-            )
         to_pass, to_grandfather, to_reopen = [], [], []
         for row in rows:
             if row.milestone_id in past[row.lead_id]:
@@ -805,27 +802,23 @@ class CrmLead(models.Model):
             Row.browse(to_pass).write({"passed": True})
         Row._kam_reopen_rows(to_reopen)  # live again, as after a move back
 
-    def _kam_settle_where_archived(self, placed, past, ahead):
-        """For ``_kam_grandfather`` adopting: these archived deals are settled where they stood when they were
-        archived (``kam_archived_position``), or where they stand now if that is before it; not at all if they
-        changed pipeline or company since, or were never archived from an active position. ``placed`` gives
-        each deal's pipeline and the stages before its own; ``past`` and ``ahead`` are narrowed here."""
-        Milestone = self.env["kam.milestone"]
-        for lead in self:
-            pipeline, before = placed[lead.id]
-            levels = dict(pipeline)
-            where = lead.kam_archived_position
-            if not isinstance(where, dict) or (where.get("team"), where.get("company")) != (
-                lead.team_id.id,
-                lead.company_id.id,
-            ):
-                before = set()
-            else:
-                level = levels.get(where.get("stage"))
-                before = {stage_id for stage_id in before if level is not None and levels[stage_id] < level}
-            scope = (lead.team_id.id, lead.company_id.id)
-            past[lead.id] = Milestone._kam_get_wanted(before, *scope) if before else set()
-            ahead[lead.id] = Milestone._kam_get_wanted(set(levels) - before, *scope)
+    def _kam_before_where_archived(self, pipeline, before):
+        """For ``_kam_grandfather`` adopting: the stages this archived deal is settled past, of ``before`` (the
+        stages before its own in ``pipeline``): those before where it stood when it was archived
+        (``kam_archived_position``), so none if it changed pipeline or company since, or was never archived
+        from an active position."""
+        self.ensure_one()
+        where = self.kam_archived_position
+        if not isinstance(where, dict) or (where.get("team"), where.get("company")) != (
+            self.team_id.id,
+            self.company_id.id,
+        ):
+            return set()
+        levels = dict(pipeline)
+        level = levels.get(where.get("stage"))
+        if level is None:
+            return set()
+        return {stage_id for stage_id in before if levels[stage_id] < level}
 
     def _kam_place_by_bypass(self):
         """Deals placed by an audited path: grandfathered where they stand, the reason in their chatter."""

@@ -179,12 +179,10 @@ class KamLeadMilestone(models.Model):
             new.check("read")
             # the user's own uploads or the files of these deals and rows: another's file, even one the user
             # may read (public, on a shared record), would then be kept from its owner as evidence
+            theirs = {("kam.lead.milestone", row_id) for row_id in self.ids}
+            theirs.update(("crm.lead", lead_id) for lead_id in self.lead_id.ids)
             others = new.sudo().filtered(
-                lambda file: (
-                    file.create_uid != self.env.user
-                    and (file.res_model, file.res_id) not in {("kam.lead.milestone", row_id) for row_id in self.ids}
-                    and (file.res_model, file.res_id) not in {("crm.lead", lead_id) for lead_id in self.lead_id.ids}
-                )
+                lambda file: file.create_uid != self.env.user and (file.res_model, file.res_id) not in theirs
             )
             if others:
                 raise UserError(

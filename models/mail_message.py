@@ -22,9 +22,9 @@ AUDIT_LOG = object()
 SERVER_FLAGS = frozenset({"kam_contact_excluded", "kam_audit_log"})
 
 
-def _without_flag(vals):
-    """``vals`` without the flags only the server sets (``SERVER_FLAGS``)."""
-    return {name: value for name, value in vals.items() if name not in SERVER_FLAGS}
+def _without_flag(vals, flags=SERVER_FLAGS):
+    """``vals`` without the flags only the server sets (``SERVER_FLAGS``, or those of ``flags``)."""
+    return {name: value for name, value in vals.items() if name not in flags}
 
 
 class MailMessage(models.Model):
@@ -60,15 +60,15 @@ class MailMessage(models.Model):
         excluded = context.get("kam_mail_injected") is INJECTED or (
             not self.env.su and context.get("kam_message_posted") is not POSTED
         )
-        if not self.env.su:
-            vals_list = [_without_flag(vals) for vals in vals_list]  # the flags are the server's, not a client's
+        # the flags are the server's, not a client's; an override's note is the wizard's, sudo or not (it is
+        # written in sudo, by Odoo's batch log): only its marker sets the flag
+        flags = SERVER_FLAGS if not self.env.su else {"kam_audit_log"}
+        if any(flags & vals.keys() for vals in vals_list):
+            vals_list = [_without_flag(vals, flags) for vals in vals_list]
         if excluded:
             vals_list = [dict(vals, kam_contact_excluded=True) for vals in vals_list]
-        # an override's note is written in sudo (Odoo's batch log): the marker says it is the wizard's
         if context.get("kam_audit_log") is AUDIT_LOG:
             vals_list = [dict(vals, kam_audit_log=True) for vals in vals_list]
-        elif any("kam_audit_log" in vals for vals in vals_list):  # from no one but the wizard, sudo or not
-            vals_list = [{name: value for name, value in vals.items() if name != "kam_audit_log"} for vals in vals_list]
         messages = super().create(vals_list)
         if context.get("kam_audit_log") is not AUDIT_LOG:
             # nor from a personal default (ir.default): no message is an override's note but the wizard's
