@@ -562,6 +562,10 @@ class CrmLead(models.Model):
         new_rows._refresh_states()
         if adopt:
             leads._kam_grandfather(adopting=True)
+            # The deals' own rows are written too (their position, as read): a move or a restore of one of
+            # them at the same moment then conflicts with this change, and the one retried by Odoo sees the
+            # other's result (the new rows alone are inserts, which no concurrent move would meet).
+            self.env.cr.execute("UPDATE crm_lead SET stage_id = stage_id WHERE id = ANY(%s)", [leads.ids])
 
     def _kam_recompute_milestone_rows(self):
         """A batch of a background job: these deals' rows settled with their process (grandfathering)."""

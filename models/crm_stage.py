@@ -97,7 +97,7 @@ class CrmStage(models.Model):
         if reorder:
             # The pipelines' order changed: deals now standing past stages they never
             # left are grandfathered there, stages now ahead of them open again.
-            self.env["kam.recompute.job"]._kam_schedule("milestone_rows", leads | self._kam_get_leads_of_pipelines())
+            self.env["kam.recompute.job"]._kam_schedule_settling(leads | self._kam_get_leads_of_pipelines())
         return result
 
     def _kam_get_leads_of_pipelines(self):

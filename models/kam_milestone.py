@@ -215,7 +215,7 @@ class KamMilestone(models.Model):
         milestones = super().create(vals_list)
         self.env.registry.clear_cache()  # _kam_get_specs
         # Deals already past the new milestones' stages are grandfathered.
-        self.env["kam.recompute.job"]._kam_schedule("milestone_rows", milestones._get_candidate_leads())
+        self.env["kam.recompute.job"]._kam_schedule_settling(milestones._get_candidate_leads())
         return milestones
 
     def unlink(self):
@@ -238,7 +238,7 @@ class KamMilestone(models.Model):
         result = super().write(vals)
         self.env.registry.clear_cache()  # _kam_get_specs
         if scoping & vals.keys():
-            self.env["kam.recompute.job"]._kam_schedule("milestone_rows", before | self._get_candidate_leads())
+            self.env["kam.recompute.job"]._kam_schedule_settling(before | self._get_candidate_leads())
         elif {"kind", "condition_domain", "role_ids", "require_contacted", "activity_type_id"} & vals.keys():
             self.env["kam.lead.milestone"].sudo().search([("milestone_id", "in", self.ids)])._refresh_states()
         return result

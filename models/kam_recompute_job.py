@@ -11,9 +11,13 @@ and calls again while work remains.  A set that fits in one batch is done at
 once, in the caller's transaction.
 """
 
+from datetime import timedelta
+
 from odoo import api, fields, models
 
 BATCH_SIZE = 5000
+#: When the gate's configuration changes, its deals are settled again this much later (``_kam_schedule_settling``).
+SETTLE_AGAIN_AFTER = timedelta(minutes=2)
 
 
 class KamRecomputeJob(models.Model):
@@ -33,6 +37,9 @@ class KamRecomputeJob(models.Model):
         string="Run", readonly=True, index=True, help="A daily run's day: each run of a kind starts once."
     )
     state = fields.Selection([("todo", "To Do"), ("done", "Done")], default="todo", readonly=True, index=True)
+    start_after = fields.Datetime(
+        string="Not Before", readonly=True, help="The job is not started before this time (empty: at once)."
+    )
 
     # --- starting work --------------------------------------------------------------
 
@@ -47,7 +54,25 @@ class KamRecomputeJob(models.Model):
         return job
 
     @api.model
-    def _kam_create(self, kind, records, company=None, run_key=False):
+    def _kam_schedule_settling(self, leads):
+        """The milestone rows of these deals settled with a change of the gate's configuration (a milestone
+        added or re-scoped, stages re-ordered): now, or in the background (``_kam_schedule``), and once more
+        ``SETTLE_AGAIN_AFTER`` later.
+
+        A request another worker is serving when the change commits still gates with the configuration it
+        read before (Odoo's caches follow a change at each worker's next request): a deal it moves past a
+        stage given a new milestone meanwhile is settled where it then stands by the second pass, as if it
+        had moved just before the change (grandfathered), instead of standing past a milestone nobody met
+        or waived."""
+        self._kam_schedule("milestone_rows", leads)
+        if leads:
+            self._kam_create("milestone_rows", leads, start_after=fields.Datetime.now() + SETTLE_AGAIN_AFTER)
+            self.env.ref("kam_sales_process.ir_cron_kam_recompute_jobs").sudo()._trigger(
+                fields.Datetime.now() + SETTLE_AGAIN_AFTER
+            )
+
+    @api.model
+    def _kam_create(self, kind, records, company=None, run_key=False, start_after=False):
         ids = records.ids
         return self.sudo().create(
             {
@@ -57,6 +82,7 @@ class KamRecomputeJob(models.Model):
                 "total": len(ids),
                 "company_id": company.id if company else False,
                 "run_key": run_key,
+                "start_after": start_after,
                 "state": "todo" if ids else "done",
             }
         )
@@ -92,7 +118,10 @@ class KamRecomputeJob(models.Model):
     @api.model
     def _cron_kam_run_jobs(self, batch_size=BATCH_SIZE):
         """Scheduled action: work through the background jobs, one batch per call."""
-        return self._kam_run([("run_key", "=", False)], batch_size)
+        now = fields.Datetime.now()
+        return self._kam_run(
+            [("run_key", "=", False), "|", ("start_after", "=", False), ("start_after", "<=", now)], batch_size
+        )
 
     @api.model
     def _kam_run_daily(self, kind, starts, run_key=None, batch_size=BATCH_SIZE):

@@ -16,6 +16,7 @@ first one's result: the deal never stands past an unmet milestone. Both orders a
 # pylint: disable=invalid-commit
 import time
 from contextlib import closing
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError, ValidationError
@@ -23,7 +24,7 @@ from odoo.modules.registry import Registry
 from odoo.service.model import retrying
 from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
-from psycopg2.errors import SerializationFailure
+from psycopg2.errors import SerializationFailure, UniqueViolation
 
 
 @tagged("post_install", "-at_install")
@@ -79,7 +80,7 @@ class TestGateConcurrency(BaseCase):
             deal.kam_stakeholder_ids.unlink()
             deal.kam_milestone_ids.unlink()
             deal.unlink()
-            env["kam.milestone"].browse(ids["milestones"]).unlink()
+            env["kam.milestone"].browse([*ids["milestones"], *([ids["added"]] if "added" in ids else [])]).unlink()
             env["crm.stage"].browse([ids["s1"], ids["s2"]]).unlink()
             env["crm.team"].browse(ids["team"]).unlink()
             env["res.partner"].browse(ids["boss"]).unlink()
@@ -199,3 +200,102 @@ class TestGateConcurrency(BaseCase):
             if row.state != "done":
                 row.action_done()
             cr.commit()
+
+    # A manager adding a milestone to the deal's stage while the deal moves or is restored. The milestone's
+    # rows are new rows (an insert meets no write of the move): the manager's change writes the deals it
+    # settles, so that the two conflict like a tick and a move, and the one retried sees the other's result.
+    # A worker serving the move may still gate with the milestones it read before the change (Odoo's caches
+    # follow a change at each worker's next request): the change settles its deals again a little later.
+    def _add_milestone(self, env):
+        milestone = env["kam.milestone"].create({"name": "Site visit", "stage_id": self.ids["s1"], "kind": "check"})
+        self.ids["added"] = milestone.id
+
+    def _drop_added_milestone(self):
+        with closing(self.registry.cursor()) as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            added = env["kam.milestone"].browse(self.ids.pop("added"))
+            env["kam.lead.milestone"].search([("milestone_id", "=", added.id)]).unlink()
+            added.unlink()
+            env["kam.recompute.job"].search([("state", "=", "todo"), ("start_after", "!=", False)]).unlink()
+            cr.commit()
+
+    def _added_row(self):
+        with closing(self.registry.cursor()) as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            deal = env["crm.lead"].with_context(active_test=False).browse(self.ids["deal"])
+            row = deal.kam_milestone_ids.filtered(lambda row: row.milestone_id.id == self.ids["added"])
+            return deal.stage_id.id, deal.active, (row.state, row.passed, row.grandfathered)
+
+    def _settle_again(self):
+        """The second settling of the manager's change, run as the scheduled action runs it once due."""
+        with closing(self.registry.cursor()) as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            jobs = env["kam.recompute.job"].search([("state", "=", "todo"), ("start_after", "!=", False)])
+            self.assertEqual(len(jobs), 1, "the change is settled again later")
+            self.assertFalse(env["kam.recompute.job"]._cron_kam_run_jobs(), "not before its time")
+            jobs.start_after = "2000-01-01 00:00:00"
+            self.assertEqual(env["kam.recompute.job"]._cron_kam_run_jobs(), 1)
+            cr.commit()
+
+    def _with_stale_milestones(self, action):
+        """``action`` as a worker runs it that read the milestones before the manager's change."""
+        Milestone = self.registry["kam.milestone"]
+        with closing(self.registry.cursor()) as cr:
+            stale = api.Environment(cr, SUPERUSER_ID, {})["kam.milestone"]._kam_get_specs()
+
+        def run(env):
+            with patch.object(Milestone, "_kam_get_specs", lambda self: stale):
+                action(env)
+
+        return run
+
+    def _check_added_race(self, action, active):
+        """``action`` (a move or a restore to S2) racing the manager adding a milestone to S1, in both orders."""
+        # the milestone first: the action is retried and finds it unmet
+        outcome = self._race(self._add_milestone, action)
+        self.assertIsInstance(outcome.get("conflict"), SerializationFailure | UniqueViolation, outcome)
+        self.assertIsInstance(outcome.get("final"), UserError, outcome)
+        self.assertIn("Site visit", str(outcome["final"]))
+        self.assertEqual(self._added_row(), (self.ids["s2"] if not active else self.ids["s1"], active,
+                                             ("todo", False, False)))  # fmt: skip
+        self._drop_added_milestone()
+        # the action first: the manager's change is retried and finds the deal past the stage (grandfathered)
+        outcome = self._race(action, self._add_milestone)
+        self.assertIsInstance(outcome.get("conflict"), SerializationFailure, outcome)
+        self.assertNotIn("final", outcome)
+        self.assertEqual(self._added_row(), (self.ids["s2"], True, ("todo", True, True)))
+        self._drop_added_milestone()
+
+    def _check_added_race_stale(self, action):
+        """The milestone first, the action in a worker that does not know it yet: retried, it passes again;
+        the deal is grandfathered for it when the change is settled again."""
+        outcome = self._race(self._add_milestone, self._with_stale_milestones(action))
+        self.assertIsInstance(outcome.get("conflict"), SerializationFailure, outcome)
+        self.assertNotIn("final", outcome)
+        self.assertEqual(self._added_row(), (self.ids["s2"], True, ("todo", False, False)))
+        self._settle_again()
+        self.assertEqual(self._added_row(), (self.ids["s2"], True, ("todo", True, True)))
+        self._drop_added_milestone()
+
+    def test_a_milestone_added_while_the_deal_moves_past_its_stage(self):
+        self._check_added_race(self._move, active=True)
+        self._reset_to_s1()
+        self._check_added_race_stale(self._move)
+
+    def _archived_in_s1_then_moved_to_s2(self):
+        with closing(self.registry.cursor()) as cr:
+            env = api.Environment(cr, self.ids["admin"], {})
+            deal = env["crm.lead"].with_context(active_test=False).browse(self.ids["deal"])
+            deal.write({"stage_id": self.ids["s1"]})
+            deal.action_archive()
+            deal.write({"stage_id": self.ids["s2"]})  # an archived deal's move is checked when it is restored
+            cr.commit()
+
+    def _restore(self, env):
+        env["crm.lead"].with_context(active_test=False).browse(self.ids["deal"]).action_unarchive()
+
+    def test_a_milestone_added_while_an_archived_deal_is_restored_past_its_stage(self):
+        self._archived_in_s1_then_moved_to_s2()
+        self._check_added_race(self._restore, active=False)
+        self._archived_in_s1_then_moved_to_s2()
+        self._check_added_race_stale(self._restore)
