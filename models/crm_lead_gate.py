@@ -562,10 +562,12 @@ class CrmLead(models.Model):
         new_rows._refresh_states()
         if adopt:
             leads._kam_grandfather(adopting=True)
-            # The deals' own rows are written too (their position, as read): a move or a restore of one of
-            # them at the same moment then conflicts with this change, and the one retried by Odoo sees the
-            # other's result (the new rows alone are inserts, which no concurrent move would meet).
-            self.env.cr.execute("UPDATE crm_lead SET stage_id = stage_id WHERE id = ANY(%s)", [leads.ids])
+            # The deals settled are locked as read: one moved or restored since this change's snapshot makes
+            # it fail to serialize, and Odoo's retry settles it where it now stands (the new rows alone are
+            # inserts, which no concurrent move would meet). A lock, not a write: the deals' other edits
+            # go on. A move that starts before this change commits, in a worker that does not know the new
+            # milestones yet, is settled by the change's second pass (``_kam_schedule_settling``).
+            self.env.cr.execute("SELECT id FROM crm_lead WHERE id = ANY(%s) FOR NO KEY UPDATE", [leads.ids])
 
     def _kam_recompute_milestone_rows(self):
         """A batch of a background job: these deals' rows settled with their process (grandfathering)."""

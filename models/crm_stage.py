@@ -97,8 +97,12 @@ class CrmStage(models.Model):
         if reorder:
             # The pipelines' order changed: deals now standing past stages they never
             # left are grandfathered there, stages now ahead of them open again.
-            self.env["kam.recompute.job"]._kam_schedule_settling(leads | self._kam_get_leads_of_pipelines())
+            self.env["kam.recompute.job"]._kam_schedule_settling(self, leads | self._kam_get_leads_of_pipelines())
         return result
+
+    def _kam_recompute_gate_settling(self):
+        """A background job: the deals of these stages' pipelines settled again (``_kam_schedule_settling``)."""
+        self.env["kam.recompute.job"]._kam_schedule("milestone_rows", self._kam_get_leads_of_pipelines())
 
     def _kam_get_leads_of_pipelines(self):
         """Deals, archived ones included, of the pipelines these stages belong to (only where milestones exist)."""

@@ -215,7 +215,7 @@ class KamMilestone(models.Model):
         milestones = super().create(vals_list)
         self.env.registry.clear_cache()  # _kam_get_specs
         # Deals already past the new milestones' stages are grandfathered.
-        self.env["kam.recompute.job"]._kam_schedule_settling(milestones._get_candidate_leads())
+        self.env["kam.recompute.job"]._kam_schedule_settling(milestones, milestones._get_candidate_leads())
         return milestones
 
     def unlink(self):
@@ -238,10 +238,14 @@ class KamMilestone(models.Model):
         result = super().write(vals)
         self.env.registry.clear_cache()  # _kam_get_specs
         if scoping & vals.keys():
-            self.env["kam.recompute.job"]._kam_schedule_settling(before | self._get_candidate_leads())
+            self.env["kam.recompute.job"]._kam_schedule_settling(self, before | self._get_candidate_leads())
         elif {"kind", "condition_domain", "role_ids", "require_contacted", "activity_type_id"} & vals.keys():
             self.env["kam.lead.milestone"].sudo().search([("milestone_id", "in", self.ids)])._refresh_states()
         return result
+
+    def _kam_recompute_gate_settling(self):
+        """A background job: the deals of these milestones settled again (``_kam_schedule_settling``)."""
+        self.env["kam.recompute.job"]._kam_schedule("milestone_rows", self._get_candidate_leads())
 
     def _get_candidate_leads(self):
         """Deals, archived ones included, whose pipeline contains the stages of these milestones."""

@@ -14,10 +14,12 @@ once, in the caller's transaction.
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import config
 
 BATCH_SIZE = 5000
-#: When the gate's configuration changes, its deals are settled again this much later (``_kam_schedule_settling``).
-SETTLE_AGAIN_AFTER = timedelta(minutes=2)
+#: A batch that met a concurrent change of the same records is tried again this much later.
+RETRY_AFTER = timedelta(minutes=1)
 
 
 class KamRecomputeJob(models.Model):
@@ -54,22 +56,38 @@ class KamRecomputeJob(models.Model):
         return job
 
     @api.model
-    def _kam_schedule_settling(self, leads):
-        """The milestone rows of these deals settled with a change of the gate's configuration (a milestone
-        added or re-scoped, stages re-ordered): now, or in the background (``_kam_schedule``), and once more
-        ``SETTLE_AGAIN_AFTER`` later.
+    def _kam_schedule_settling(self, sources, leads):
+        """The milestone rows of ``leads`` settled with a change of the gate's configuration (``sources``: the
+        milestones added or re-scoped, the stages re-ordered): now, or in the background (``_kam_schedule``),
+        and once more when every request running at the change has ended.
 
         A request another worker is serving when the change commits still gates with the configuration it
         read before (Odoo's caches follow a change at each worker's next request): a deal it moves past a
-        stage given a new milestone meanwhile is settled where it then stands by the second pass, as if it
-        had moved just before the change (grandfathered), instead of standing past a milestone nobody met
-        or waived."""
+        stage given a new milestone meanwhile, or creates or brings there, is settled where it then stands
+        by the second pass, as if that had happened just before the change (grandfathered), instead of
+        standing past a milestone nobody met or waived. The second pass looks for the sources' deals again
+        (those created meanwhile included); changes close together share one pass."""
         self._kam_schedule("milestone_rows", leads)
-        if leads:
-            self._kam_create("milestone_rows", leads, start_after=fields.Datetime.now() + SETTLE_AGAIN_AFTER)
-            self.env.ref("kam_sales_process.ir_cron_kam_recompute_jobs").sudo()._trigger(
-                fields.Datetime.now() + SETTLE_AGAIN_AFTER
-            )
+        if not leads:
+            return
+        due = fields.Datetime.now() + self._kam_settle_delay()
+        pending = self.sudo().search(
+            [("kind", "=", "gate_settling"), ("res_model", "=", sources._name), ("state", "=", "todo"),
+             ("start_after", "!=", False)], limit=1,
+        )  # fmt: skip
+        if pending:
+            ids = sorted(set(pending.res_ids or []) | set(sources.ids))
+            pending.write({"res_ids": ids, "total": len(ids), "start_after": max(pending.start_after, due)})
+        else:
+            self._kam_create("gate_settling", sources, start_after=due)
+        self.env.ref("kam_sales_process.ir_cron_kam_recompute_jobs").sudo()._trigger(due)
+
+    @api.model
+    def _kam_settle_delay(self):
+        """How long after a change of the gate's configuration its deals are settled again: the longest a
+        request may run (``limit_time_real``, 120 s when unlimited or shorter), and a minute more."""
+        limit = config.get("limit_time_real") or 0
+        return timedelta(seconds=max(int(limit), 120)) + timedelta(minutes=1)
 
     @api.model
     def _kam_create(self, kind, records, company=None, run_key=False, start_after=False):
@@ -119,9 +137,24 @@ class KamRecomputeJob(models.Model):
     def _cron_kam_run_jobs(self, batch_size=BATCH_SIZE):
         """Scheduled action: work through the background jobs, one batch per call."""
         now = fields.Datetime.now()
-        return self._kam_run(
-            [("run_key", "=", False), "|", ("start_after", "=", False), ("start_after", "<=", now)], batch_size
-        )
+        cron = self.env.ref("kam_sales_process.ir_cron_kam_recompute_jobs").sudo()
+        try:
+            with self.env.cr.savepoint():
+                done = self._kam_run(
+                    [("run_key", "=", False), "|", ("start_after", "=", False), ("start_after", "<=", now)],
+                    batch_size,
+                )
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # another transaction changed the same records: the batch again in a minute, not at the next daily run
+            cron._trigger(now + RETRY_AFTER)
+            done = 0
+        # the jobs not due yet keep their call, whatever happened to the one that scheduled them
+        later = self.sudo().search([("state", "=", "todo"), ("start_after", ">", now)], order="start_after", limit=1)
+        if later and not self.env["ir.cron.trigger"].sudo().search_count(
+            [("cron_id", "=", cron.id), ("call_at", ">=", later.start_after)], limit=1
+        ):
+            cron._trigger(later.start_after)
+        return done
 
     @api.model
     def _kam_run_daily(self, kind, starts, run_key=None, batch_size=BATCH_SIZE):

@@ -1,11 +1,13 @@
 """Milestone configuration and per-deal rows: kinds, evidence, who may do what."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 from lxml import etree
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged, users
+from odoo.tools import mute_logger
 
 from .common import KamGateCase
 
@@ -512,3 +514,52 @@ class TestGateTab(KamGateCase):
             current = deal.kam_current_milestone_ids.ids
         self.assertEqual(badge, (False, 0, 2))
         self.assertEqual(current, [row["id"] for row in rows])
+
+
+@tagged("post_install", "-at_install")
+class TestGateSettling(KamGateCase):
+    """A change of the gate's configuration settles its deals at once and again once every request running at
+    the change has ended (a worker may still gate with what it read before); the background batches retry a
+    concurrent change soon rather than at the next daily run."""
+
+    def _pending(self):
+        return self.env["kam.recompute.job"].search([("kind", "=", "gate_settling"), ("state", "=", "todo")])
+
+    def test_a_change_of_milestones_is_settled_again_later_in_one_pass(self):
+        self._new_deal(stage=self.s1)  # a deal in the pipeline: the change has deals to settle
+        Milestone, start = self.env["kam.milestone"], fields.Datetime.now()
+        first = Milestone.create({"name": "Site visit", "stage_id": self.s1.id})
+        job = self._pending()
+        self.assertEqual((len(job), job.res_model, job.res_ids), (1, "kam.milestone", [first.id]))
+        delay = self.env["kam.recompute.job"]._kam_settle_delay()
+        self.assertGreaterEqual(delay, timedelta(minutes=3), "Odoo's default request limit (120 s) and a minute")
+        self.assertGreaterEqual(job.start_after, start + delay)
+        second = Milestone.create({"name": "Plant tour", "stage_id": self.s2.id})
+        self.assertEqual(self._pending(), job, "changes close together share one pass")
+        self.assertEqual(job.res_ids, [first.id, second.id])
+        cron = self.env.ref("kam_sales_process.ir_cron_kam_recompute_jobs")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id), ("call_at", ">=", job.start_after)])
+        self.assertTrue(triggers, "the scheduled action is called when the pass is due")
+        triggers.unlink()  # e.g. a run of the scheduled action that failed
+        self.env["kam.recompute.job"]._cron_kam_run_jobs()
+        self.assertEqual(job.state, "todo", "not due yet")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id), ("call_at", ">=", job.start_after)])
+        self.assertEqual(len(triggers), 1, "any run of the scheduled action calls it again when the pass is due")
+
+    def test_a_batch_that_meets_a_concurrent_change_is_tried_again_soon(self):
+        Job = self.env["kam.recompute.job"]
+        cron = self.env.ref("kam_sales_process.ir_cron_kam_recompute_jobs")
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search([("cron_id", "=", cron.id)])
+
+        def conflict(*args, **kwargs):
+            self.env.cr.execute(
+                "DO $$ BEGIN RAISE EXCEPTION 'concurrent update' USING ERRCODE = 'serialization_failure'; END $$"
+            )
+
+        with patch.object(type(Job), "_kam_run", conflict), mute_logger("odoo.sql_db"):
+            self.assertEqual(Job._cron_kam_run_jobs(), 0)
+        again = Trigger.search([("cron_id", "=", cron.id)]) - before
+        self.assertEqual(len(again), 1)
+        self.assertGreater(again.call_at, fields.Datetime.now())
+        self.assertLessEqual(again.call_at, fields.Datetime.now() + timedelta(minutes=2))
