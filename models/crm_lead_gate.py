@@ -526,6 +526,14 @@ class CrmLead(models.Model):
         specs = self.env["kam.milestone"]._kam_get_specs()
         if not leads or not specs:
             return  # no milestone anywhere: nothing to keep in step (and no query)
+        if adopt:
+            # The deals settled are locked as read, first and in one order (two changes at once do not
+            # deadlock): one moved or restored since this change's snapshot makes it fail to serialize, and
+            # Odoo's retry settles it where it now stands (the new rows alone are inserts, which no concurrent
+            # move would meet). A lock, not a write: the deals' other edits go on. A move that starts before
+            # this change commits, in a worker that does not know the new milestones yet, is settled by the
+            # change's second pass (``kam.recompute.job._kam_schedule_settling``).
+            self.env.cr.execute("SELECT id FROM crm_lead WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", [leads.ids])
         Row = self.env["kam.lead.milestone"].sudo()
         rows = Row._kam_fetch_rows(leads.ids)
         existing = defaultdict(dict)
@@ -562,12 +570,6 @@ class CrmLead(models.Model):
         new_rows._refresh_states()
         if adopt:
             leads._kam_grandfather(adopting=True)
-            # The deals settled are locked as read: one moved or restored since this change's snapshot makes
-            # it fail to serialize, and Odoo's retry settles it where it now stands (the new rows alone are
-            # inserts, which no concurrent move would meet). A lock, not a write: the deals' other edits
-            # go on. A move that starts before this change commits, in a worker that does not know the new
-            # milestones yet, is settled by the change's second pass (``_kam_schedule_settling``).
-            self.env.cr.execute("SELECT id FROM crm_lead WHERE id = ANY(%s) FOR NO KEY UPDATE", [leads.ids])
 
     def _kam_recompute_milestone_rows(self):
         """A batch of a background job: these deals' rows settled with their process (grandfathering)."""

@@ -70,7 +70,7 @@ class KamRecomputeJob(models.Model):
         self._kam_schedule("milestone_rows", leads)
         if not leads:
             return
-        due = fields.Datetime.now() + self._kam_settle_delay()
+        due = self.env.cr.now() + self._kam_settle_delay()  # the database's clock, as the scheduler's
         pending = self.sudo().search(
             [("kind", "=", "gate_settling"), ("res_model", "=", sources._name), ("state", "=", "todo"),
              ("start_after", "!=", False)], limit=1,
@@ -85,9 +85,10 @@ class KamRecomputeJob(models.Model):
     @api.model
     def _kam_settle_delay(self):
         """How long after a change of the gate's configuration its deals are settled again: the longest a
-        request may run (``limit_time_real``, 120 s when unlimited or shorter), and a minute more."""
-        limit = config.get("limit_time_real") or 0
-        return timedelta(seconds=max(int(limit), 120)) + timedelta(minutes=1)
+        request or a scheduled action may run (``limit_time_real``, ``limit_time_real_cron``; 120 s when
+        unlimited or shorter), and a minute more."""
+        limits = [config.get("limit_time_real") or 0, config.get("limit_time_real_cron") or 0]
+        return timedelta(seconds=max(*(int(limit) for limit in limits), 120)) + timedelta(minutes=1)
 
     @api.model
     def _kam_create(self, kind, records, company=None, run_key=False, start_after=False):
@@ -136,7 +137,7 @@ class KamRecomputeJob(models.Model):
     @api.model
     def _cron_kam_run_jobs(self, batch_size=BATCH_SIZE):
         """Scheduled action: work through the background jobs, one batch per call."""
-        now = fields.Datetime.now()
+        now = self.env.cr.now()  # the database's clock, as the scheduler's
         cron = self.env.ref("kam_sales_process.ir_cron_kam_recompute_jobs").sudo()
         try:
             with self.env.cr.savepoint():
