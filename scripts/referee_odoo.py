@@ -1,0 +1,96 @@
+"""Odoo's command line, with one race of Odoo 18's browser-test harness closed (scripts/referee).
+
+An ``HttpCase`` browser test ends by closing Chrome and joining the server threads that handle its
+requests (``_wait_remaining_requests``). A request the page sent as it was closed can reach the
+server after that join: the next test then starts while the request still runs, and both use the
+class's one database cursor at once (the test fails with ``StopIteration`` or "cursor already
+closed" in whatever query it ran). calendar's month-view tour ends that way (its popover's
+``get_state_selections`` call, sent ~0.3 s after the last click), on a vanilla database as on one
+with the addon. Here the harness also waits for Chrome to exit and then for the server to stay
+idle for a moment, joining any late request, and logs each one it had to wait for
+("late request"), so the referee shows how often it happened on each side.
+
+Both sides of the referee run with it; no test is changed or skipped. ``--selfcheck`` shows the
+race with Odoo's harness and its absence with this one (a simulated late request; exit 1 if not).
+"""
+
+import logging
+import subprocess
+import sys
+import threading
+import time
+
+from odoo.cli.command import main
+from odoo.tools import config
+
+config["test_enable"] = True  # as the referee's --test-enable will say: Odoo's test framework may be imported
+from odoo.tests import common  # noqa: E402
+
+_logger = logging.getLogger("kam.referee.harness")
+QUIET = 0.3  # seconds without a request thread before the next test may start
+
+
+def _request_threads():
+    # process_request marks its threads ``type = "http"`` before starting them, before they are
+    # renamed "odoo.service.http.request.*": this finds a request accepted a moment ago as well.
+    return [t for t in threading.enumerate() if getattr(t, "type", None) == "http"]
+
+
+_stop = common.ChromeBrowser.stop
+
+
+def stop(self):
+    _stop(self)
+    if self.chrome:
+        try:
+            self.chrome.wait(10)  # its network process may still deliver what the page had sent
+        except subprocess.TimeoutExpired:
+            _logger.warning("Chrome (pid %s) did not exit within 10 s", self.chrome.pid)
+
+
+_wait = common.HttpCase._wait_remaining_requests
+
+
+def _wait_remaining_requests(self, timeout=10):
+    _wait(self, timeout)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        time.sleep(QUIET)
+        late = _request_threads()
+        if not late:
+            return
+        for thread in late:
+            _logger.info("late request: %s (%s) joined before the next test", thread.name, getattr(thread, "url", "?"))
+            thread.join(max(deadline - time.time(), 0.1))
+    _logger.warning("requests still running after %s s: %s", timeout, _request_threads())
+
+
+def selfcheck():
+    """A request the server accepts 0.1 s after the browser closed, served for 0.5 s: Odoo's harness lets
+    the next test start while it runs, this one waits for it."""
+
+    class Case:
+        _logger = _logger
+
+    def late_request(served):
+        time.sleep(0.1)
+        thread = threading.Thread(target=lambda: (time.sleep(0.5), served.set()))
+        thread.type = "http"  # as the server's process_request marks it
+        thread.start()
+
+    results = {}
+    for name, wait in (("Odoo's harness", _wait), ("the referee's", _wait_remaining_requests)):
+        served = threading.Event()
+        threading.Thread(target=late_request, args=(served,)).start()
+        wait(Case(), 5)
+        results[name] = served.is_set()
+        served.wait(5)
+        print(f"{name}: the late request {'was' if results[name] else 'was NOT'} done when the next test began")
+    return 0 if results == {"Odoo's harness": False, "the referee's": True} else 1
+
+
+common.ChromeBrowser.stop = stop
+common.HttpCase._wait_remaining_requests = _wait_remaining_requests
+
+if __name__ == "__main__":
+    sys.exit(selfcheck() if sys.argv[1:] == ["--selfcheck"] else main())
