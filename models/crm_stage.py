@@ -105,8 +105,9 @@ class CrmStage(models.Model):
         self.env["kam.recompute.job"]._kam_schedule("milestone_rows", self._kam_get_leads_of_pipelines())
 
     def _kam_get_leads_of_pipelines(self):
-        """Deals, archived ones included, of the pipelines these stages belong to (only where milestones exist)."""
-        if not self.env["kam.milestone"]._kam_get_specs():
+        """Deals, archived ones included, of the pipelines these stages belong to (only where milestones exist;
+        a stage every team shares: every deal with a stage, one without is synced when it gets one)."""
+        if not self or not self.env["kam.milestone"]._kam_get_specs():
             return self.env["crm.lead"]
         Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
         if self.filtered(lambda s: not s.team_id):

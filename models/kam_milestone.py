@@ -245,14 +245,8 @@ class KamMilestone(models.Model):
 
     def _kam_recompute_gate_settling(self):
         """A background job: the deals of these milestones settled again (``_kam_schedule_settling``)."""
-        self.env["kam.recompute.job"]._kam_schedule("milestone_rows", self._get_candidate_leads())
+        self.stage_id._kam_recompute_gate_settling()
 
     def _get_candidate_leads(self):
         """Deals, archived ones included, whose pipeline contains the stages of these milestones."""
-        stages = self.stage_id
-        if not stages:
-            return self.env["crm.lead"]
-        Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
-        if stages.filtered(lambda s: not s.team_id):
-            return Lead.search([("stage_id", "!=", False)])  # a deal without stage is synced when it gets one
-        return Lead.search([("team_id", "in", stages.team_id.ids)])
+        return self.stage_id._kam_get_leads_of_pipelines()
