@@ -203,6 +203,27 @@ class BaseAutomation(models.Model):
             ).run()
         return None
 
+    def _kam_stamp_last_run(self, records):
+        """Set ``date_automation_last`` on ``records``, as base_automation does after a rule ran on them.
+
+        base_automation writes it with a full ``write()`` of the records: every override of the model
+        runs again (on a deal: crm's, mail's, the addon's own and base_automation's write rules, which
+        find nothing to do) for a bookkeeping date. When no write rule of the model can react to that
+        date (none watches it, none watches every field), the date goes into the cache as a write would
+        put it, with the write's own stamps, and is saved with the records' pending changes.
+        """
+        now = fields.Datetime.now()
+        names = ("date_automation_last",)
+        if self._kam_rules_watch(records._name, names):
+            records.date_automation_last = now
+            return
+        if records._log_access:
+            names += ("write_uid", "write_date")
+            records._fields["write_uid"].write(records, records.env.uid)
+            records._fields["write_date"].write(records, records.env.cr.now())
+        records._fields["date_automation_last"].write(records, now)
+        records.modified(names)
+
     def _kam_process_batch_only(self, records, domain_post):
         """``_process`` for a rule whose actions all handle batches: no loop over records.
 
@@ -230,7 +251,7 @@ class BaseAutomation(models.Model):
         if not records:
             return None
         if "date_automation_last" in records._fields:
-            records.date_automation_last = fields.Datetime.now()
+            rule._kam_stamp_last_run(records)
         Action = rule.env["ir.actions.server"].sudo()  # in the rule's context: old values, recursion guard
         for action_id, state, group_ids, model_name in rule._kam_get_rule_actions(rule.id):
             try:

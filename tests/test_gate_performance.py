@@ -437,6 +437,57 @@ class TestCostNothingWhereUnused(KamCase):
             lead.write({"priority": "2"})
             lead.flush_recordset()
 
+    def test_the_rules_last_run_is_stamped_in_the_write_and_a_rule_watching_it_still_fires(self):
+        """base_automation stamps ``date_automation_last`` on the deals a rule ran on with a second write
+        of them (every override of the deal again); the addon puts it in the write in progress when no rule
+        can react to it. A rule watching that date (or every field) keeps the stock write, and fires."""
+        Automation = self.env["base.automation"]
+        Lead = type(self.env["crm.lead"])
+        stages = self.env["crm.stage"].search([], limit=2)
+        lead = self.env["crm.lead"].create({"name": "Stamped", "type": "opportunity", "stage_id": stages[0].id})
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE crm_lead SET date_automation_last = NULL, write_date = %s WHERE id = %s",
+                            [fields.Datetime.now() - timedelta(days=3), lead.id])  # fmt: skip
+        self.env.invalidate_all()
+        writes, original = [], Lead.write
+
+        def counting(records, vals):
+            writes.append(sorted(vals))
+            return original(records, vals)
+
+        with patch.object(Lead, "write", counting):
+            lead.write({"stage_id": stages[1].id})
+            self.env.flush_all()
+        self.assertEqual(writes, [["stage_id"]], "no second write of the deal for the stamp")
+        self.env.invalidate_all()
+        self.assertAlmostEqual(lead.date_automation_last, fields.Datetime.now(), delta=timedelta(minutes=1))
+        self.assertEqual(lead.write_date, self.env.cr.now(), "the deal's own stamps as a write sets them")
+        self.assertEqual(lead.write_uid, self.env.user)
+
+        lead_model = self.env["ir.model"]._get("crm.lead")
+        stamp = self.env["ir.model.fields"]._get_ids("crm.lead")["date_automation_last"]
+        Automation.create(
+            {
+                "name": "Colour what a rule ran on",
+                "model_id": lead_model.id,
+                "trigger": "on_create_or_write",
+                "trigger_field_ids": [(6, 0, [stamp])],
+                "action_server_ids": [
+                    (0, 0, {"name": "Colour", "model_id": lead_model.id, "state": "code",
+                            "code": "records.write({'color': 5})"}),
+                ],
+            }
+        )  # fmt: skip
+        writes.clear()
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE crm_lead SET date_automation_last = NULL WHERE id = %s", [lead.id])
+        self.env.invalidate_all()  # the stamp changes (within a second of the first, it would not)
+        with patch.object(Lead, "write", counting):
+            lead.write({"stage_id": stages[0].id})
+            self.env.flush_all()
+        self.assertIn(["date_automation_last"], writes, "the stock write when a rule watches the stamp")
+        self.assertEqual(lead.color, 5, "and the rule watching it fires")
+
     def test_grade_matrix_is_read_in_one_query_and_follows_settings(self):
         Lead = self.env["crm.lead"]
         self.env.registry.clear_cache()
