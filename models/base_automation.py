@@ -210,15 +210,20 @@ class BaseAutomation(models.Model):
         runs again (on a deal: crm's, mail's, the addon's own and base_automation's write rules, which
         find nothing to do) for a bookkeeping date. When no write rule of the model can react to that
         date (none watches it, none watches every field), the date goes into the cache as a write would
-        put it, with the write's own stamps, and is saved with the records' pending changes.
+        put it, with the write's own stamps, and is saved with the records' pending changes. A field that
+        depends on one of them through a relation (which ``write()`` refreshes before and after) keeps the
+        stock write too.
         """
         now = fields.Datetime.now()
         names = ("date_automation_last",)
-        if self._kam_rules_watch(records._name, names):
+        if records._log_access:
+            names += ("write_uid", "write_date")
+        if self._kam_rules_watch(records._name, names[:1]) or any(
+            records.pool.is_modifying_relations(records._fields[name]) for name in names
+        ):
             records.date_automation_last = now
             return
         if records._log_access:
-            names += ("write_uid", "write_date")
             records._fields["write_uid"].write(records, records.env.uid)
             records._fields["write_date"].write(records, records.env.cr.now())
         records._fields["date_automation_last"].write(records, now)

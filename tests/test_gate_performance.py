@@ -488,6 +488,32 @@ class TestCostNothingWhereUnused(KamCase):
         self.assertIn(["date_automation_last"], writes, "the stock write when a rule watches the stamp")
         self.assertEqual(lead.color, 5, "and the rule watching it fires")
 
+    def test_a_field_following_the_stamps_relations_keeps_the_stock_write(self):
+        """``write()`` refreshes what depends on a relation it changes before and after the change; the
+        stamp without a write only after: where something depends on the deal's ``write_uid`` through a
+        relation (a module's stored field), the stamp keeps the stock write."""
+        Lead = type(self.env["crm.lead"])
+        registry = self.env.registry
+        stages = self.env["crm.stage"].search([], limit=2)
+        lead = self.env["crm.lead"].create({"name": "Stamped", "type": "opportunity", "stage_id": stages[0].id})
+        self.env.flush_all()
+        write_uid = lead._fields["write_uid"]
+        original_check = type(registry).is_modifying_relations
+        writes, original = [], Lead.write
+
+        def counting(records, vals):
+            writes.append(sorted(vals))
+            return original(records, vals)
+
+        def modifying(reg, field):
+            return field is write_uid or original_check(reg, field)
+
+        with patch.object(Lead, "write", counting), patch.object(type(registry), "is_modifying_relations", modifying):
+            lead.write({"stage_id": stages[1].id})
+            self.env.flush_all()
+        self.assertEqual(writes, [["stage_id"], ["date_automation_last"]])
+        self.assertTrue(lead.date_automation_last)
+
     def test_grade_matrix_is_read_in_one_query_and_follows_settings(self):
         Lead = self.env["crm.lead"]
         self.env.registry.clear_cache()
