@@ -214,20 +214,17 @@ class BaseAutomation(models.Model):
         depends on one of them through a relation (which ``write()`` refreshes before and after) keeps the
         stock write too.
         """
-        now = fields.Datetime.now()
-        names = ("date_automation_last",)
+        values = {"date_automation_last": fields.Datetime.now()}
         if records._log_access:
-            names += ("write_uid", "write_date")
-        if self._kam_rules_watch(records._name, names[:1]) or any(
-            records.pool.is_modifying_relations(records._fields[name]) for name in names
+            values.update(write_uid=records.env.uid, write_date=records.env.cr.now())
+        if self._kam_rules_watch(records._name, ("date_automation_last",)) or any(
+            records.pool.is_modifying_relations(records._fields[name]) for name in values
         ):
-            records.date_automation_last = now
+            records.date_automation_last = values["date_automation_last"]
             return
-        if records._log_access:
-            records._fields["write_uid"].write(records, records.env.uid)
-            records._fields["write_date"].write(records, records.env.cr.now())
-        records._fields["date_automation_last"].write(records, now)
-        records.modified(names)
+        for name, value in values.items():
+            records._fields[name].write(records, value)
+        records.modified(values)
 
     def _kam_process_batch_only(self, records, domain_post):
         """``_process`` for a rule whose actions all handle batches: no loop over records.

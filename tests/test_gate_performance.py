@@ -437,18 +437,9 @@ class TestCostNothingWhereUnused(KamCase):
             lead.write({"priority": "2"})
             lead.flush_recordset()
 
-    def test_the_rules_last_run_is_stamped_in_the_write_and_a_rule_watching_it_still_fires(self):
-        """base_automation stamps ``date_automation_last`` on the deals a rule ran on with a second write
-        of them (every override of the deal again); the addon puts it in the write in progress when no rule
-        can react to it. A rule watching that date (or every field) keeps the stock write, and fires."""
-        Automation = self.env["base.automation"]
+    def _writes_of_a_move(self, lead, stage):
+        """The ``vals`` keys of each ``write()`` of a deal while ``lead`` moves to ``stage`` (flushed)."""
         Lead = type(self.env["crm.lead"])
-        stages = self.env["crm.stage"].search([], limit=2)
-        lead = self.env["crm.lead"].create({"name": "Stamped", "type": "opportunity", "stage_id": stages[0].id})
-        self.env.flush_all()
-        self.env.cr.execute("UPDATE crm_lead SET date_automation_last = NULL, write_date = %s WHERE id = %s",
-                            [fields.Datetime.now() - timedelta(days=3), lead.id])  # fmt: skip
-        self.env.invalidate_all()
         writes, original = [], Lead.write
 
         def counting(records, vals):
@@ -456,8 +447,22 @@ class TestCostNothingWhereUnused(KamCase):
             return original(records, vals)
 
         with patch.object(Lead, "write", counting):
-            lead.write({"stage_id": stages[1].id})
+            lead.write({"stage_id": stage.id})
             self.env.flush_all()
+        return writes
+
+    def test_the_rules_last_run_is_stamped_in_the_write_and_a_rule_watching_it_still_fires(self):
+        """base_automation stamps ``date_automation_last`` on the deals a rule ran on with a second write
+        of them (every override of the deal again); the addon puts it in the write in progress when no rule
+        can react to it. A rule watching that date (or every field) keeps the stock write, and fires."""
+        Automation = self.env["base.automation"]
+        stages = self.env["crm.stage"].search([], limit=2)
+        lead = self.env["crm.lead"].create({"name": "Stamped", "type": "opportunity", "stage_id": stages[0].id})
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE crm_lead SET date_automation_last = NULL, write_date = %s WHERE id = %s",
+                            [fields.Datetime.now() - timedelta(days=3), lead.id])  # fmt: skip
+        self.env.invalidate_all()
+        writes = self._writes_of_a_move(lead, stages[1])
         self.assertEqual(writes, [["stage_id"]], "no second write of the deal for the stamp")
         self.env.invalidate_all()
         self.assertAlmostEqual(lead.date_automation_last, fields.Datetime.now(), delta=timedelta(minutes=1))
@@ -478,13 +483,10 @@ class TestCostNothingWhereUnused(KamCase):
                 ],
             }
         )  # fmt: skip
-        writes.clear()
         self.env.flush_all()
         self.env.cr.execute("UPDATE crm_lead SET date_automation_last = NULL WHERE id = %s", [lead.id])
         self.env.invalidate_all()  # the stamp changes (within a second of the first, it would not)
-        with patch.object(Lead, "write", counting):
-            lead.write({"stage_id": stages[0].id})
-            self.env.flush_all()
+        writes = self._writes_of_a_move(lead, stages[0])
         self.assertIn(["date_automation_last"], writes, "the stock write when a rule watches the stamp")
         self.assertEqual(lead.color, 5, "and the rule watching it fires")
 
@@ -492,25 +494,18 @@ class TestCostNothingWhereUnused(KamCase):
         """``write()`` refreshes what depends on a relation it changes before and after the change; the
         stamp without a write only after: where something depends on the deal's ``write_uid`` through a
         relation (a module's stored field), the stamp keeps the stock write."""
-        Lead = type(self.env["crm.lead"])
         registry = self.env.registry
         stages = self.env["crm.stage"].search([], limit=2)
         lead = self.env["crm.lead"].create({"name": "Stamped", "type": "opportunity", "stage_id": stages[0].id})
         self.env.flush_all()
         write_uid = lead._fields["write_uid"]
         original_check = type(registry).is_modifying_relations
-        writes, original = [], Lead.write
-
-        def counting(records, vals):
-            writes.append(sorted(vals))
-            return original(records, vals)
 
         def modifying(reg, field):
             return field is write_uid or original_check(reg, field)
 
-        with patch.object(Lead, "write", counting), patch.object(type(registry), "is_modifying_relations", modifying):
-            lead.write({"stage_id": stages[1].id})
-            self.env.flush_all()
+        with patch.object(type(registry), "is_modifying_relations", modifying):
+            writes = self._writes_of_a_move(lead, stages[1])
         self.assertEqual(writes, [["stage_id"], ["date_automation_last"]])
         self.assertTrue(lead.date_automation_last)
 
