@@ -66,14 +66,14 @@ _wait = common.HttpCase._wait_remaining_requests
 
 def _wait_remaining_requests(self, timeout=10):
     _wait(self, timeout)
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         time.sleep(QUIET)
         running = _request_threads()
         if not running:
             break
         for thread in running:
-            thread.join(max(deadline - time.time(), 0.1))
+            thread.join(max(deadline - time.monotonic(), 0.1))
     else:
         _logger.warning("requests still running after %s s: %s", timeout, _request_threads())
     # Requests the server accepted once Chrome was being closed: with Odoo's harness alone (it joins the threads
