@@ -519,8 +519,8 @@ class CrmLead(models.Model):
         added or re-scoped, a stage re-ordered), the deals already standing past
         a milestone are grandfathered for it.  Archived deals keep rows too:
         restoring one checks them.  Plain values throughout: one query for the
-        existing rows, the configuration from caches, one create and one unlink
-        for the batch.
+        existing rows, the configuration from caches, one create (in a savepoint: see
+        ``kam.lead.milestone._kam_create_rows``) and one unlink for the batch.
         """
         leads = self.sudo()
         specs = self.env["kam.milestone"]._kam_get_specs()
@@ -559,7 +559,7 @@ class CrmLead(models.Model):
             obsolete -= set(with_evidence.ids)
         if obsolete:
             Row.browse(sorted(obsolete)).unlink()
-        new_rows = Row.create(to_create) if to_create else Row
+        new_rows = Row._kam_create_rows(to_create) if to_create else Row
         following_the_deal = self.env["kam.milestone"]._kam_kinds_for("crm.lead")
         conditions = [
             row

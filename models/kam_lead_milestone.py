@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
+from psycopg2.errors import UniqueViolation
 
 from ..kam_sales_process.gates import shorten
 from .kam_guards import is_record_id
@@ -389,6 +390,37 @@ class KamLeadMilestone(models.Model):
             )
         )
         return [RowData._make(values) for values in self.env.cr.fetchall()]
+
+    @api.model
+    def _kam_create_rows(self, vals_list):
+        """Create the rows of these ``{"lead_id", "milestone_id"}`` pairs, which this transaction found missing.
+
+        Another transaction may have created some of them after this one's snapshot (a manager adds a
+        milestone to a stage while a salesperson moves a deal past it: both create the deal's row). The
+        insert then fails on the unique pair, which Odoo reports to the user as an error and does not retry.
+        Here the pairs are then tried once more as ``INSERT … ON CONFLICT DO NOTHING``, which PostgreSQL
+        refuses with a serialization failure when the row in the way is one this transaction cannot see:
+        Odoo retries the whole call, and the retry sees the other transaction's rows (the move is then
+        checked against the new milestone). Nothing of that second try is kept; a pair in the way for any
+        other reason fails as before.
+        """
+        try:
+            with self.env.cr.savepoint(flush=False):
+                return self.create(vals_list)
+        except UniqueViolation:
+            with self.env.cr.savepoint(flush=False) as probe:
+                self.env.cr.execute(
+                    """
+                    INSERT INTO kam_lead_milestone (lead_id, milestone_id, state)
+                    SELECT pair.lead_id, pair.milestone_id, 'todo'
+                      FROM unnest(%s::int[], %s::int[]) AS pair(lead_id, milestone_id)
+                        ON CONFLICT (lead_id, milestone_id) DO NOTHING
+                    """,
+                    [[vals["lead_id"] for vals in vals_list], [vals["milestone_id"] for vals in vals_list]],
+                    log_exceptions=False,
+                )
+                probe.rollback()
+            raise
 
     @api.model
     def _kam_reopen_rows(self, pairs):

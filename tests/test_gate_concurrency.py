@@ -16,6 +16,7 @@ first one's result: the deal never stands past an unmet milestone. Both orders a
 # pylint: disable=invalid-commit
 import time
 from contextlib import closing
+from types import SimpleNamespace
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
@@ -24,7 +25,7 @@ from odoo.modules.registry import Registry
 from odoo.service.model import retrying
 from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
-from psycopg2.errors import SerializationFailure, UniqueViolation
+from psycopg2.errors import SerializationFailure
 
 
 @tagged("post_install", "-at_install")
@@ -106,13 +107,39 @@ class TestGateConcurrency(BaseCase):
     def _zero_revenue(self, env):
         env["crm.lead"].browse(self.ids["deal"]).write({"expected_revenue": 0})
 
-    def _race(self, first, second):
+    def _race(self, first, second, served=False):
         """``second`` starts (takes its snapshot) before ``first`` commits, then does its work: the two
         overlap as two workers serving two users at the same moment would. (``second`` writing while
         ``first`` has not committed yet would wait for ``first``'s locks and end the same way.)
         ``second`` is then retried as Odoo retries a call. Returns what ``second`` raised first (the
-        conflict) and finally (after the retries)."""
+        conflict) and finally (after the retries).
+
+        With ``served``, ``second`` runs from its first try inside Odoo's ``retrying``, as an RPC call is
+        served: the outcome then says what the user finally sees (``final``) and how many times Odoo
+        retried (``retries``; its waits between tries are skipped)."""
         outcome = {}
+        if served:
+            waits = []
+            with (
+                mute_logger("odoo.sql_db", "odoo.service.model"),
+                closing(self.registry.cursor()) as cr1,
+                closing(self.registry.cursor()) as cr2,
+                # the waits of retrying() alone (not the time module every thread shares)
+                patch("odoo.service.model.time", SimpleNamespace(sleep=waits.append)),
+            ):
+                env1 = api.Environment(cr1, self.ids["admin"], {})
+                env2 = api.Environment(cr2, self.ids["admin"], {})
+                env2["crm.lead"].browse(self.ids["deal"]).read(["stage_id"])  # the second one's snapshot
+                first(env1)
+                env1.flush_all()
+                cr1.commit()
+                try:
+                    retrying(lambda: second(env2), env2)
+                except Exception as final:
+                    outcome["final"] = final
+                    cr2.rollback()
+            outcome["retries"] = len(waits)
+            return outcome
         with (
             mute_logger("odoo.sql_db"),  # the serialization failure is logged as a bad query
             closing(self.registry.cursor()) as cr1,
@@ -206,8 +233,10 @@ class TestGateConcurrency(BaseCase):
     # A manager adding a milestone to the deal's stage while the deal moves or is restored. The milestone's
     # rows are new rows (an insert meets no write of the move): the manager's change locks the deals it
     # settles, so that one moved since its snapshot makes it retry, and the retry settles the deal where it
-    # stands. A worker serving the move may still gate with the milestones it read before the change (Odoo's
-    # caches follow a change at each worker's next request): the change settles its deals again later.
+    # stands. The change first: the move, knowing the milestone, creates the deal's row too, which fails to
+    # serialize (not a unique violation, which Odoo would not retry). A worker serving the move may still gate
+    # with the milestones it read before the change (Odoo's caches follow a change at each worker's next
+    # request): the change settles its deals again later.
     def _add_milestone(self, env):
         milestone = env["kam.milestone"].create({"name": "Site visit", "stage_id": self.ids["s1"], "kind": "check"})
         self.ids["added"] = milestone.id
@@ -260,9 +289,21 @@ class TestGateConcurrency(BaseCase):
 
     def _check_added_race(self, action, active):
         """``action`` (a move or a restore to S2) racing the manager adding a milestone to S1, in both orders."""
-        # the milestone first: the action is retried and finds it unmet
+        # the milestone first: the action fails to serialize (the milestone's row for the deal, created by the
+        # manager's change, is one the action's snapshot cannot see, and would create too), Odoo retries it,
+        # and the retry finds the milestone unmet
         outcome = self._race(self._add_milestone, action)
-        self.assertIsInstance(outcome.get("conflict"), SerializationFailure | UniqueViolation, outcome)
+        self.assertIsInstance(outcome.get("conflict"), SerializationFailure, outcome)
+        self.assertIsInstance(outcome.get("final"), UserError, outcome)
+        self.assertIn("Site visit", str(outcome["final"]))
+        self.assertEqual(self._added_row(), (self.ids["s2"] if not active else self.ids["s1"], active,
+                                             ("todo", False, False)))  # fmt: skip
+        self._drop_added_milestone()
+        # the same, served as Odoo serves a call: the user sees the gate's refusal after one retry, not an
+        # error about the row the two changes both created
+        outcome = self._race(self._add_milestone, action, served=True)
+        self.assertEqual(outcome.get("retries"), 1, outcome)
+        self.assertNotIsInstance(outcome.get("final"), ValidationError, outcome)
         self.assertIsInstance(outcome.get("final"), UserError, outcome)
         self.assertIn("Site visit", str(outcome["final"]))
         self.assertEqual(self._added_row(), (self.ids["s2"] if not active else self.ids["s1"], active,

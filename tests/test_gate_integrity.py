@@ -6,6 +6,8 @@ import base64
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
+from psycopg2.errors import UniqueViolation
 
 from .common import KamIntegrityCase
 
@@ -270,6 +272,30 @@ class TestNothingLost(KamIntegrityCase):
         self.assertEqual(self._row(deal, self.ms_coach), row, "back in the process: the same row")
         self.ms_coach.active = False
         self.assertTrue(row.exists())
+
+    def test_a_row_created_twice_in_one_transaction_still_fails_and_nothing_of_the_retry_is_kept(self):
+        """Rows are created in a savepoint that turns a pair created by a concurrent transaction into a
+        serialization failure (``test_gate_concurrency``); a pair this transaction sees itself is a plain
+        unique violation, as before, and the transaction goes on with what it had."""
+        deal = self._new_deal(stage=self.s1)
+        row = self._row(deal, self.ms_budget)
+        other = self.env["kam.milestone"].create({"name": "Site visit", "stage_id": self.s4.id, "kind": "check"})
+        self.assertTrue(self._row(deal, other), "created for the deal with the milestone")
+        self._row(deal, other).unlink()
+        Row = self.env["kam.lead.milestone"].sudo()
+        with mute_logger("odoo.sql_db"), self.assertRaises(UniqueViolation):
+            Row._kam_create_rows(
+                [
+                    {"lead_id": deal.id, "milestone_id": other.id},
+                    {"lead_id": deal.id, "milestone_id": self.ms_budget.id},
+                ]
+            )
+        self.assertEqual(self._row(deal, self.ms_budget), row)
+        self.assertFalse(self._row(deal, other), "nothing of the failed batch is kept")
+        self.env.cr.execute("SELECT count(*) FROM kam_lead_milestone WHERE lead_id = %s", [deal.id])
+        self.assertEqual(self.env.cr.fetchone()[0], len(deal.kam_milestone_ids))
+        created = Row._kam_create_rows([{"lead_id": deal.id, "milestone_id": other.id}])
+        self.assertEqual(self._row(deal, other), created, "the transaction goes on")
 
     def test_reapplying_a_process_keeps_the_audit_trail_of_dropped_stages(self):
         template = self.env.ref("kam_sales_process.process_short")
