@@ -117,33 +117,14 @@ class TestGateConcurrency(BaseCase):
         With ``served``, ``second`` runs from its first try inside Odoo's ``retrying``, as an RPC call is
         served: the outcome then says what the user finally sees (``final``) and how many times Odoo
         retried (``retries``; its waits between tries are skipped)."""
-        outcome = {}
-        if served:
-            waits = []
-            with (
-                mute_logger("odoo.sql_db", "odoo.service.model"),
-                closing(self.registry.cursor()) as cr1,
-                closing(self.registry.cursor()) as cr2,
-                # the waits of retrying() alone (not the time module every thread shares)
-                patch("odoo.service.model.time", SimpleNamespace(sleep=waits.append)),
-            ):
-                env1 = api.Environment(cr1, self.ids["admin"], {})
-                env2 = api.Environment(cr2, self.ids["admin"], {})
-                env2["crm.lead"].browse(self.ids["deal"]).read(["stage_id"])  # the second one's snapshot
-                first(env1)
-                env1.flush_all()
-                cr1.commit()
-                try:
-                    retrying(lambda: second(env2), env2)
-                except Exception as final:
-                    outcome["final"] = final
-                    cr2.rollback()
-            outcome["retries"] = len(waits)
-            return outcome
+        outcome, waits = {}, []
         with (
-            mute_logger("odoo.sql_db"),  # the serialization failure is logged as a bad query
+            # the serialization failure is logged as a bad query, Odoo's retries as they happen
+            mute_logger("odoo.sql_db", "odoo.service.model"),
             closing(self.registry.cursor()) as cr1,
             closing(self.registry.cursor()) as cr2,
+            # the waits of retrying() alone (not the time module every thread shares)
+            patch("odoo.service.model.time", SimpleNamespace(sleep=waits.append)),
         ):
             env1 = api.Environment(cr1, self.ids["admin"], {})
             env2 = api.Environment(cr2, self.ids["admin"], {})
@@ -152,18 +133,23 @@ class TestGateConcurrency(BaseCase):
             env1.flush_all()
             cr1.commit()
             try:
-                second(env2)
-                env2.flush_all()
-                cr2.commit()
-            except Exception as error:
-                outcome["conflict"] = error
-                cr2.rollback()
-                env2.transaction.reset()
-                try:
+                if served:
                     retrying(lambda: second(env2), env2)
-                except Exception as final:
-                    outcome["final"] = final
-                    cr2.rollback()
+                else:
+                    try:
+                        second(env2)
+                        env2.flush_all()
+                        cr2.commit()
+                    except Exception as error:
+                        outcome["conflict"] = error
+                        cr2.rollback()
+                        env2.transaction.reset()
+                        retrying(lambda: second(env2), env2)
+            except Exception as final:
+                outcome["final"] = final
+                cr2.rollback()
+        if served:
+            outcome["retries"] = len(waits)
         return outcome
 
     def _state(self):
