@@ -422,7 +422,9 @@ class KamStakeholder(models.Model):
                     people=", ".join(shorten(name) for name in elsewhere.partner_id.mapped("display_name")),
                 )
             )
-        if self._has_cycle("reports_to_id"):
+        # only people reporting to someone can close a circle: adding a person nobody placed yet costs no query
+        reporting = self.sudo().filtered("reports_to_id")
+        if reporting and reporting._has_cycle("reports_to_id"):
             raise ValidationError(
                 self.env._("The decision chain cannot go round in a circle: someone would report to themselves.")
             )

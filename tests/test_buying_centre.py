@@ -355,6 +355,22 @@ class TestStakeholders(BuyingCentreCase):
         copy = cto.copy({"lead_id": other.id})
         self.assertFalse(copy.reports_to_id)
 
+    def test_only_people_reporting_to_someone_are_looked_at_for_a_circle(self):
+        Stakeholder = type(self.env["kam.stakeholder"])
+        with patch.object(Stakeholder, "_has_cycle", autospec=True, side_effect=Stakeholder._has_cycle) as looked:
+            boss = self._tag(self.ceo, self.decision)
+            self.assertFalse(boss.reports_to_id)
+            looked.assert_not_called()
+            cto = self._tag(self.cto, self.technical, reports_to_id=boss.id)
+            looked.assert_called_once()
+            self.assertEqual(looked.call_args.args[0], cto)
+            # taking the boss away closes no circle: nothing to look for
+            cto.reports_to_id = False
+            looked.assert_called_once()
+            with self.assertRaises(ValidationError) as caught:
+                cto.write({"reports_to_id": cto.id})
+            self.assertIn("circle", str(caught.exception))
+
     def test_the_contact_shows_its_deals_and_roles(self):
         self._tag(self.insider, self.coach)
         other = self.env["crm.lead"].create({"name": "Cold mill", "type": "opportunity"})
