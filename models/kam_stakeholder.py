@@ -414,7 +414,10 @@ class KamStakeholder(models.Model):
     def _check_reports_to(self):
         """The decision chain is drawn per deal: a person reports to someone of the same buying centre, and
         nobody ends up reporting to themselves (the chart would lose them)."""
-        elsewhere = self.sudo().filtered(lambda s: s.reports_to_id and s.reports_to_id.lead_id != s.lead_id)
+        # only people reporting to someone can report elsewhere or close a circle: adding a person nobody placed
+        # yet costs no query
+        reporting = self.sudo().filtered("reports_to_id")
+        elsewhere = reporting.filtered(lambda s: s.reports_to_id.lead_id != s.lead_id)
         if elsewhere:
             raise ValidationError(
                 self.env._(
@@ -422,8 +425,6 @@ class KamStakeholder(models.Model):
                     people=", ".join(shorten(name) for name in elsewhere.partner_id.mapped("display_name")),
                 )
             )
-        # only people reporting to someone can close a circle: adding a person nobody placed yet costs no query
-        reporting = self.sudo().filtered("reports_to_id")
         if reporting and reporting._has_cycle("reports_to_id"):
             raise ValidationError(
                 self.env._("The decision chain cannot go round in a circle: someone would report to themselves.")
