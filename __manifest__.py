@@ -2,7 +2,7 @@
     "name": "Key Account Sales Process",
     "summary": "Stage milestone gates, buying-centre roles, customer tiering and "
     "relationship phases for key-account (B2B) sales",
-    "version": "18.0.2.0.5",
+    "version": "18.0.2.0.6",
     "category": "Sales/CRM",
     "author": "kam_sales_process developers",
     "website": "https://github.com/kam-sales-process/kam_sales_process",

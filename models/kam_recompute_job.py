@@ -11,15 +11,21 @@ and calls again while work remains.  A set that fits in one batch is done at
 once, in the caller's transaction.
 """
 
+import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import config
+
+_logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 #: A batch that met a concurrent change of the same records is tried again this much later.
 RETRY_AFTER = timedelta(minutes=1)
+#: A failed job of a nightly run is forgotten this long after it failed (the next night does its work again).
+FORGET_FAILED_RUNS_AFTER = timedelta(days=7)
 
 
 class KamRecomputeJob(models.Model):
@@ -38,7 +44,16 @@ class KamRecomputeJob(models.Model):
     run_key = fields.Char(
         string="Run", readonly=True, index=True, help="A daily run's day: each run of a kind starts once."
     )
-    state = fields.Selection([("todo", "To Do"), ("done", "Done")], default="todo", readonly=True, index=True)
+    state = fields.Selection(
+        [("todo", "To Do"), ("done", "Done"), ("failed", "Failed")],
+        default="todo",
+        readonly=True,
+        index=True,
+        help="Failed: a batch met an error (shown below, the whole of it in the server's log); what it did was "
+        "undone and the jobs behind it went on. An administrator tries it again once the cause is mended; a "
+        "nightly run's job is done again by the next night's run.",
+    )
+    error = fields.Text(readonly=True, copy=False, help="Why the job's last batch failed.")
     start_after = fields.Datetime(
         string="Not Before", readonly=True, help="The job is not started before this time (empty: at once)."
     )
@@ -121,16 +136,43 @@ class KamRecomputeJob(models.Model):
         ids = list(self.res_ids or [])
         batch, rest = ids[:batch_size], ids[batch_size:]
         records = self.env[self.res_model].sudo().browse(batch).exists()
-        self._kam_apply(self.kind, records, self.company_id)
+        try:
+            with self.env.cr.savepoint():
+                self._kam_apply(self.kind, records, self.company_id)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise  # the same batch again soon (_cron_kam_run_jobs), or at the scheduled action's next call
+        except Exception as error:
+            # the savepoint undid the batch (and cleared the cache): the jobs behind this one go on, instead of
+            # failing behind it at every call until Odoo deactivates the scheduled action
+            _logger.exception("Background recompute %s (%s) failed; the jobs behind it go on", self.id, self.kind)
+            self.write({"state": "failed", "error": f"{type(error).__name__}: {error}"})
+            return 0
         self.write({"res_ids": rest, "done": self.done + len(batch), "state": "todo" if rest else "done"})
         return len(batch)
+
+    def action_kam_retry(self):
+        """Try failed jobs again (once their cause is mended): the scheduled action takes them at its next call."""
+        if not self.env.user._is_system():
+            raise AccessError(self.env._("Only an administrator may start a background recompute again."))
+        if any(job.state != "failed" for job in self):
+            raise UserError(self.env._("You can try again only a job that failed."))
+        if any(job.run_key for job in self):
+            raise UserError(self.env._("A job of a nightly run is done again by the next night's run."))
+        self.sudo().write({"state": "todo", "error": False})
+        self.env.ref("kam_sales_process.ir_cron_kam_recompute_jobs").sudo()._trigger()
+        return True
 
     @api.model
     def _kam_run(self, domain, batch_size=BATCH_SIZE):
         """One batch of the oldest pending job of ``domain``; progress for the cron framework."""
         jobs = self.sudo().search([*domain, ("state", "=", "todo")])
-        done = jobs[:1]._kam_step(batch_size) if jobs else 0
-        remaining = sum(len(job.res_ids or []) for job in jobs)
+        done = 0
+        for job in jobs:  # a job that fails stops alone: the next one takes its turn in the same call
+            done = job._kam_step(batch_size)
+            if job.state != "failed":
+                break
+        # done 0 with work remaining would tell the cron framework that nothing is left for this run
+        remaining = sum(len(job.res_ids or []) for job in jobs if job.state == "todo")
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
 
@@ -173,6 +215,9 @@ class KamRecomputeJob(models.Model):
 
     @api.autovacuum
     def _gc_kam_finished_jobs(self):
-        """Forget the jobs finished before yesterday."""
+        """Forget the jobs finished before yesterday, and the failed jobs of nightly runs a week after they
+        failed (the next nights did their work again); other failed jobs wait for an administrator."""
         yesterday = fields.Date.to_string(fields.Date.subtract(fields.Date.today(), days=1))
         self.sudo().search([("state", "=", "done"), ("write_date", "<", yesterday)]).unlink()
+        long_ago = self.env.cr.now() - FORGET_FAILED_RUNS_AFTER
+        self.sudo().search([("state", "=", "failed"), ("run_key", "!=", False), ("write_date", "<", long_ago)]).unlink()

@@ -577,3 +577,81 @@ class TestGateSettling(KamGateCase):
         now = self.env.cr.now()
         self.assertGreater(again.call_at, now)
         self.assertLessEqual(again.call_at, now + timedelta(minutes=2))
+
+    def _run_until_done(self, *jobs):
+        Job = self.env["kam.recompute.job"]
+        for _call in range(10):  # one batch per call, as the scheduler calls it while work remains
+            if all(job.state != "todo" for job in jobs):
+                break
+            Job._cron_kam_run_jobs()
+
+    def test_a_job_that_fails_stops_alone_and_says_why(self):
+        """A batch that fails for any reason but a concurrent change (a condition that no longer evaluates, a
+        bug) stops its own job, undone and with the reason shown, instead of stopping every job behind it
+        (the second pass of a change of the gate among them) and, after a week of failures, Odoo's
+        scheduled action itself."""
+        Job, Lead = self.env["kam.recompute.job"], self.env["crm.lead"]
+        first, second = self._new_deal(stage=self.s1), self._new_deal(stage=self.s1)
+        broken = Job._kam_create("milestone_rows", first)
+        behind = Job._kam_create("milestone_rows", second)
+        recompute = type(Lead)._kam_recompute_milestone_rows
+
+        def fails_on_first(records):
+            recompute(records)
+            if first in records:
+                records.sudo().write({"name": "Half done"})
+                raise ValueError("a condition no longer evaluates")
+
+        logger = "odoo.addons.kam_sales_process.models.kam_recompute_job"
+        with (
+            patch.object(type(Lead), "_kam_recompute_milestone_rows", fails_on_first, ...),
+            self.assertLogs(logger, "ERROR") as logged,
+        ):
+            self.assertEqual(Job._kam_run([("id", "in", (broken | behind).ids)]), 1, "the next job in the same call")
+        self.assertEqual((broken.state, behind.state), ("failed", "done"))
+        self.assertEqual((broken.done, broken.res_ids), (0, [first.id]), "nothing of the failed batch is counted")
+        self.assertNotEqual(first.name, "Half done", "what the failed batch did is undone")
+        self.assertIn("ValueError: a condition no longer evaluates", broken.error)
+        self.assertIn("Traceback", "\n".join(logged.output), "the whole story is in the server's log")
+        self.assertNotIn(broken, Job.search([("state", "=", "todo")]), "nothing waits for it")
+
+        # tried again by an administrator: done by the next call of the scheduled action
+        cron = self.env.ref("kam_sales_process.ir_cron_kam_recompute_jobs")
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search([("cron_id", "=", cron.id)])
+        with self.assertRaises(AccessError):
+            broken.with_user(self.user_sales_manager).action_kam_retry()
+        broken.action_kam_retry()
+        self.assertEqual((broken.state, broken.error), ("todo", False))
+        self.assertEqual(len(Trigger.search([("cron_id", "=", cron.id)]) - before), 1)
+        self._run_until_done(broken)
+        self.assertEqual((broken.state, broken.done), ("done", 1))
+        with self.assertRaisesRegex(UserError, "only a job that failed"):
+            broken.action_kam_retry()
+
+    def test_a_nightly_job_that_fails_is_done_again_by_the_next_night(self):
+        Job, Lead = self.env["kam.recompute.job"], self.env["crm.lead"]
+        deal = self._new_deal(stage=self.s1)
+        today = fields.Date.to_string(fields.Date.today())
+
+        def fails(records):
+            raise ValueError("broken")
+
+        with (
+            patch.object(type(Lead), "_kam_recompute_grades", fails, ...),
+            mute_logger("odoo.addons.kam_sales_process.models.kam_recompute_job"),
+        ):
+            self.assertEqual(Job._kam_run_daily("grades", lambda: [(deal, None)], run_key=f"test {today}"), 0)
+        job = Job.search([("kind", "=", "grades"), ("run_key", "=", f"test {today}")])
+        self.assertEqual((job.state, job.error), ("failed", "ValueError: broken"))
+        self.assertEqual(Job._kam_run_daily("grades", lambda: [(deal, None)], run_key=f"test {today}"), 0)
+        self.assertEqual(len(Job.search([("run_key", "=", f"test {today}")])), 1, "the night's run starts once")
+        with self.assertRaisesRegex(UserError, "next night"):
+            job.action_kam_retry()
+        # forgotten a week later, as finished jobs are the day after
+        self.env.cr.execute(
+            "UPDATE kam_recompute_job SET write_date = now() - interval '8 days' WHERE id = %s", [job.id]
+        )
+        job.invalidate_recordset()
+        Job._gc_kam_finished_jobs()
+        self.assertFalse(job.exists())
