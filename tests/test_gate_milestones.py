@@ -629,6 +629,30 @@ class TestGateSettling(KamGateCase):
         with self.assertRaisesRegex(UserError, "only a job that failed"):
             broken.action_kam_retry()
 
+    def test_a_concurrent_change_met_inside_a_batch_is_no_failure(self):
+        """A serialization failure inside a job's batch is still a concurrent change: the batch is tried again
+        soon (the job stays to do, with no error), not marked failed."""
+        Job, Lead = self.env["kam.recompute.job"], self.env["crm.lead"]
+        Job.search([("state", "=", "todo")]).write({"state": "done"})  # this job first in line
+        job = Job._kam_create("milestone_rows", self._new_deal(stage=self.s1))
+        cron = self.env.ref("kam_sales_process.ir_cron_kam_recompute_jobs")
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search([("cron_id", "=", cron.id)])
+
+        def conflict(records):
+            self.env.cr.execute(
+                "DO $$ BEGIN RAISE EXCEPTION 'concurrent update' USING ERRCODE = 'serialization_failure'; END $$"
+            )
+
+        with patch.object(type(Lead), "_kam_recompute_milestone_rows", conflict, ...), mute_logger("odoo.sql_db"):
+            self.assertEqual(Job._cron_kam_run_jobs(), 0)
+        self.assertEqual((job.state, job.error, job.done), ("todo", False, 0))
+        again = Trigger.search([("cron_id", "=", cron.id)]) - before
+        self.assertEqual(len(again), 1)
+        self.assertLessEqual(again.call_at, self.env.cr.now() + timedelta(minutes=2))
+        self._run_until_done(job)
+        self.assertEqual((job.state, job.done), ("done", 1))
+
     def test_a_nightly_job_that_fails_is_done_again_by_the_next_night(self):
         Job, Lead = self.env["kam.recompute.job"], self.env["crm.lead"]
         deal = self._new_deal(stage=self.s1)
