@@ -604,7 +604,7 @@ class TestGateSettling(KamGateCase):
 
         logger = "odoo.addons.kam_sales_process.models.kam_recompute_job"
         with (
-            patch.object(type(Lead), "_kam_recompute_milestone_rows", fails_on_first, ...),
+            patch.object(type(Lead), "_kam_recompute_milestone_rows", fails_on_first),
             self.assertLogs(logger, "ERROR") as logged,
         ):
             self.assertEqual(Job._kam_run([("id", "in", (broken | behind).ids)]), 1, "the next job in the same call")
@@ -644,7 +644,7 @@ class TestGateSettling(KamGateCase):
                 "DO $$ BEGIN RAISE EXCEPTION 'concurrent update' USING ERRCODE = 'serialization_failure'; END $$"
             )
 
-        with patch.object(type(Lead), "_kam_recompute_milestone_rows", conflict, ...), mute_logger("odoo.sql_db"):
+        with patch.object(type(Lead), "_kam_recompute_milestone_rows", conflict), mute_logger("odoo.sql_db"):
             self.assertEqual(Job._cron_kam_run_jobs(), 0)
         self.assertEqual((job.state, job.error, job.done), ("todo", False, 0))
         again = Trigger.search([("cron_id", "=", cron.id)]) - before
@@ -662,7 +662,7 @@ class TestGateSettling(KamGateCase):
             raise ValueError("broken")
 
         with (
-            patch.object(type(Lead), "_kam_recompute_grades", fails, ...),
+            patch.object(type(Lead), "_kam_recompute_grades", fails),
             mute_logger("odoo.addons.kam_sales_process.models.kam_recompute_job"),
         ):
             self.assertEqual(Job._kam_run_daily("grades", lambda: [(deal, None)], run_key=f"test {today}"), 0)
